@@ -1,0 +1,358 @@
+//! Bedrock Converse wire types (upstream side). Requests serialize each union as exactly one
+//! member; responses deserialize tolerantly (unknown blocks and fields are skipped, never fatal).
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+// ---------------------------------------------------------------------------------------------
+// Request
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseRequest<'a> {
+    pub messages: Vec<Message<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub system: Vec<SystemBlock<'a>>,
+    #[serde(skip_serializing_if = "InferenceConfig::is_empty")]
+    pub inference_config: InferenceConfig<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_config: Option<ToolConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub additional_model_request_fields: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_config: Option<OutputConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_metadata: Option<&'a std::collections::BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<ServiceTier>,
+}
+
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    #[serde(rename = "user")]
+    User,
+    #[serde(rename = "assistant")]
+    Assistant,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Message<'a> {
+    pub role: Role,
+    pub content: Vec<ContentBlock<'a>>,
+}
+
+/// A Converse `ContentBlock` union: serializes as `{"<member>": ...}` with exactly one member.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ContentBlock<'a> {
+    Text(Cow<'a, str>),
+    Image(Image<'a>),
+    Document(Document<'a>),
+    Audio(Audio<'a>),
+    ToolUse(ToolUse<'a>),
+    ToolResult(ToolResult<'a>),
+    ReasoningContent(ReasoningContent<'a>),
+    CachePoint(CachePoint),
+}
+
+impl ContentBlock<'_> {
+    pub fn is_tool_block(&self) -> bool {
+        matches!(self, Self::ToolUse(_) | Self::ToolResult(_))
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SystemBlock<'a> {
+    Text(Cow<'a, str>),
+    CachePoint(CachePoint),
+}
+
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
+pub struct CachePoint {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+impl CachePoint {
+    pub const DEFAULT: CachePoint = CachePoint { kind: "default" };
+}
+
+/// Bytes as base64 text, borrowed from the client's data URL (already base64 on the wire).
+#[derive(Debug, Serialize)]
+pub struct BytesSource<'a> {
+    pub bytes: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Image<'a> {
+    pub format: &'static str,
+    pub source: BytesSource<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Document<'a> {
+    pub format: &'static str,
+    pub name: String,
+    pub source: BytesSource<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Audio<'a> {
+    pub format: &'static str,
+    pub source: BytesSource<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolUse<'a> {
+    pub tool_use_id: Cow<'a, str>,
+    pub name: Cow<'a, str>,
+    pub input: &'a RawValue,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResult<'a> {
+    pub tool_use_id: Cow<'a, str>,
+    pub content: Vec<ToolResultContent<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ToolResultContent<'a> {
+    Text(Cow<'a, str>),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReasoningContent<'a> {
+    ReasoningText(ReasoningText<'a>),
+    RedactedContent(Cow<'a, str>),
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReasoningText<'a> {
+    pub text: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stop_sequences: Vec<Cow<'a, str>>,
+}
+
+impl InferenceConfig<'_> {
+    pub fn is_empty(&self) -> bool {
+        self.max_tokens.is_none()
+            && self.temperature.is_none()
+            && self.top_p.is_none()
+            && self.stop_sequences.is_empty()
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolConfig<'a> {
+    pub tools: Vec<Tool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Tool<'a> {
+    ToolSpec(ToolSpec<'a>),
+    CachePoint(CachePoint),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolSpec<'a> {
+    pub name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    pub input_schema: InputSchema<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputSchema<'a> {
+    pub json: &'a RawValue,
+}
+
+/// Serializes as `{"auto":{}}`, `{"any":{}}` or `{"tool":{"name":..}}`.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub enum ToolChoice<'a> {
+    Auto(Empty),
+    Any(Empty),
+    Tool { name: Cow<'a, str> },
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+pub struct Empty {}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputConfig<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_format: Option<TextFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TextFormat<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub structure: TextStructure<'a>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextStructure<'a> {
+    pub json_schema: JsonSchema<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonSchema<'a> {
+    /// The JSON Schema as a JSON *string*, as Converse requires.
+    pub schema: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceTier {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConverseResponse<'a> {
+    #[serde(borrow)]
+    pub output: Option<Output<'a>>,
+    #[serde(borrow, default)]
+    pub stop_reason: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub usage: Option<TokenUsage>,
+    #[serde(borrow, default)]
+    pub service_tier: Option<ResponseServiceTier<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResponseServiceTier<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Output<'a> {
+    #[serde(borrow)]
+    pub message: Option<ResponseMessage<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResponseMessage<'a> {
+    #[serde(borrow, default)]
+    pub content: Vec<ResponseBlock<'a>>,
+}
+
+/// A response content block. Every member is optional so that unknown or future block types
+/// deserialize to an all-`None` block, which translation skips.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseBlock<'a> {
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub tool_use: Option<ResponseToolUse<'a>>,
+    #[serde(borrow, default)]
+    pub reasoning_content: Option<ResponseReasoning<'a>>,
+    #[serde(borrow, default)]
+    pub citations_content: Option<CitationsContent<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseToolUse<'a> {
+    #[serde(borrow)]
+    pub tool_use_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub input: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseReasoning<'a> {
+    #[serde(borrow, default)]
+    pub reasoning_text: Option<ResponseReasoningText<'a>>,
+    #[serde(borrow, default)]
+    pub redacted_content: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResponseReasoningText<'a> {
+    #[serde(borrow, default)]
+    pub text: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub signature: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CitationsContent<'a> {
+    #[serde(borrow, default)]
+    pub content: Vec<CitationText<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CitationText<'a> {
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub output_tokens: u64,
+    #[serde(default)]
+    pub total_tokens: u64,
+    #[serde(default)]
+    pub cache_read_input_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_write_input_tokens: Option<u64>,
+}
+
+/// Bedrock error body: `{"message": ...}` (sometimes `Message`, sometimes with `__type`).
+#[derive(Debug, Deserialize, Default)]
+pub struct ErrorBody<'a> {
+    #[serde(borrow, default, alias = "Message")]
+    pub message: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "__type")]
+    pub kind: Option<Cow<'a, str>>,
+}

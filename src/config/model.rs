@@ -1,0 +1,295 @@
+//! The validated configuration the gateway runs on. Built only by `config::load`; every value
+//! here has been checked (addresses parse, references resolve, secrets hold their keys).
+
+use crate::bedrock::sigv4::AwsCredentials;
+use crate::secret::Secret;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const DEFAULT_NAMESPACE: &str = "default";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listeners: Vec<Listener>,
+    pub admin: SocketAddr,
+    pub metrics: SocketAddr,
+    pub backends: Vec<Arc<Backend>>,
+    pub routes: Vec<Route>,
+    pub policies: Vec<Policy>,
+    pub server: ServerSettings,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listener {
+    pub name: String,
+    pub namespace: String,
+    pub address: SocketAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ListenerTls>,
+    /// Client API keys: (client name, key). The key never leaves this struct.
+    #[serde(skip)]
+    pub api_keys: Option<Vec<(String, Secret)>>,
+    pub max_body_bytes: usize,
+    pub max_concurrent_requests: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct Backend {
+    pub name: String,
+    pub namespace: String,
+    /// When set, replaces the client's `model`.
+    pub model: Option<String>,
+    pub model_family: Option<String>,
+    pub region: String,
+    pub endpoint: Endpoint,
+    pub auth: BackendAuth,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// `host` header value: host, plus `:port` when not the scheme's default.
+    pub authority: String,
+    /// `scheme://authority`, used to build the URL that is signed.
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum BackendAuth {
+    /// Static keys from a secret.
+    Static {
+        secret: String,
+        credentials: AwsCredentials,
+    },
+    /// The AWS default chain (environment, profile, web identity, container, IMDS).
+    Implicit { role: Option<AssumeRole> },
+    /// Bedrock API key, sent as `Authorization: Bearer`.
+    ApiKey { secret: String, key: Secret },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssumeRole {
+    pub role_arn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub name: String,
+    pub namespace: String,
+    pub matches: Vec<RouteMatch>,
+    /// Backends in preference order (lowest `priority` first, then file order).
+    pub backends: Vec<(u32, Arc<Backend>)>,
+    pub retry: Option<Retry>,
+    pub failover: Option<Failover>,
+    pub timeouts: Timeouts,
+    pub prompt_caching: Option<PromptCaching>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteMatch {
+    pub path_prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl RouteMatch {
+    pub fn matches_path(&self, path: &str) -> bool {
+        path.starts_with(&self.path_prefix)
+            && (path.len() == self.path_prefix.len()
+                || self.path_prefix.ends_with('/')
+                || path.as_bytes()[self.path_prefix.len()] == b'/')
+    }
+
+    pub fn matches_model(&self, model: &str) -> bool {
+        match &self.model {
+            None => true,
+            Some(pattern) => glob_match(pattern, model),
+        }
+    }
+}
+
+/// Whole-string match where `*` stands for any run of characters.
+pub fn glob_match(pattern: &str, s: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == s;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !s.starts_with(first) || s.len() < first.len() + last.len() || !s.ends_with(last) {
+        return false;
+    }
+    let mut rest = &s[first.len()..s.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retry {
+    pub attempts: u32,
+    #[serde(with = "duration_ms")]
+    pub backoff: Duration,
+    #[serde(with = "duration_ms")]
+    pub max_backoff: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failover {
+    pub consecutive_failures: u32,
+    #[serde(with = "duration_ms")]
+    pub eject_for: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeouts {
+    #[serde(with = "duration_ms")]
+    pub connect: Duration,
+    #[serde(with = "duration_ms")]
+    pub first_byte: Duration,
+    #[serde(with = "duration_ms")]
+    pub stream_idle: Duration,
+    #[serde(with = "duration_ms")]
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            first_byte: Duration::from_secs(60),
+            stream_idle: Duration::from_secs(60),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptCaching {
+    pub cache_system: bool,
+    pub cache_messages: bool,
+    pub cache_tools: bool,
+    pub min_tokens: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub name: String,
+    pub namespace: String,
+    pub targets: Vec<PolicyTarget>,
+    pub prompt_caching: Option<PromptCaching>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyTarget {
+    pub kind: String,
+    pub name: String,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerSettings {
+    pub threads: usize,
+    #[serde(with = "duration_ms")]
+    pub grace_period: Duration,
+}
+
+/// Durations appear in `/config_dump` as strings like `"1500ms"`.
+mod duration_ms {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{}ms", d.as_millis()))
+    }
+}
+
+/// Parse `100ms`, `5s`, `2m`, `1h` (also `1.5s`).
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = num.trim().parse().ok()?;
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("claude-*", "claude-sonnet"));
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXcYYb"));
+        assert!(glob_match("exact", "exact"));
+        assert!(!glob_match("exact", "exactly"));
+        assert!(!glob_match("ab*ba", "aba"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("100ms"), Some(Duration::from_millis(100)));
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("10x"), None);
+        assert_eq!(parse_duration("-1s"), None);
+    }
+
+    #[test]
+    fn path_prefix_respects_segments() {
+        let m = RouteMatch {
+            path_prefix: "/v1/chat/completions".into(),
+            model: None,
+        };
+        assert!(m.matches_path("/v1/chat/completions"));
+        assert!(m.matches_path("/v1/chat/completions/"));
+        assert!(!m.matches_path("/v1/chat/completionsX"));
+        assert!(!m.matches_path("/v1/chat"));
+    }
+}

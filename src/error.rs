@@ -1,0 +1,443 @@
+//! The one error type every request path returns, and its exhaustive mapping to an HTTP status,
+//! an OpenAI error body (`{"error":{message,type,param,code}}`) and a bounded metric label.
+
+use std::fmt;
+
+/// An error Bedrock reported, by the exception name it carried (header `x-amzn-ErrorType`,
+/// body `__type`/`code`, or an event-stream `:exception-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BedrockErrorKind {
+    Validation,
+    AccessDenied,
+    UnrecognizedClient,
+    InvalidSignature,
+    ExpiredToken,
+    ResourceNotFound,
+    Throttling,
+    ModelNotReady,
+    ServiceQuotaExceeded,
+    ModelTimeout,
+    ModelError,
+    ModelStreamError,
+    InternalServer,
+    ServiceUnavailable,
+    /// An exception name we do not know; classified by the HTTP status alone.
+    Unknown,
+}
+
+impl BedrockErrorKind {
+    /// Parse an AWS error code such as `ThrottlingException`,
+    /// `ThrottlingException:http://internal.amazon.com/coral/...`, `com.amazon#ThrottlingException`
+    /// or the camelCase event-stream form `throttlingException`.
+    pub fn from_code(code: &str) -> Self {
+        let code = code.split(':').next().unwrap_or(code);
+        let code = code.rsplit('#').next().unwrap_or(code);
+        let code = code.trim();
+        let eq = |name: &str| code.eq_ignore_ascii_case(name);
+        if eq("ValidationException") {
+            Self::Validation
+        } else if eq("AccessDeniedException") {
+            Self::AccessDenied
+        } else if eq("UnrecognizedClientException") {
+            Self::UnrecognizedClient
+        } else if eq("InvalidSignatureException") || eq("SignatureDoesNotMatch") {
+            Self::InvalidSignature
+        } else if eq("ExpiredTokenException") {
+            Self::ExpiredToken
+        } else if eq("ResourceNotFoundException") {
+            Self::ResourceNotFound
+        } else if eq("ThrottlingException") {
+            Self::Throttling
+        } else if eq("ModelNotReadyException") {
+            Self::ModelNotReady
+        } else if eq("ServiceQuotaExceededException") {
+            Self::ServiceQuotaExceeded
+        } else if eq("ModelTimeoutException") {
+            Self::ModelTimeout
+        } else if eq("ModelErrorException") {
+            Self::ModelError
+        } else if eq("ModelStreamErrorException") {
+            Self::ModelStreamError
+        } else if eq("InternalServerException") || eq("InternalFailure") {
+            Self::InternalServer
+        } else if eq("ServiceUnavailableException") {
+            Self::ServiceUnavailable
+        } else {
+            Self::Unknown
+        }
+    }
+
+    /// The status-only classification used when no exception name was sent.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 => Self::Validation,
+            401 | 403 => Self::AccessDenied,
+            404 => Self::ResourceNotFound,
+            408 => Self::ModelTimeout,
+            424 => Self::ModelError,
+            429 => Self::Throttling,
+            503 => Self::ServiceUnavailable,
+            500..=599 => Self::InternalServer,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// Every failure a client can see. Each variant maps to exactly one status, OpenAI error type,
+/// OpenAI code and metric label (see the `match`es below: no wildcard arms on purpose).
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayError {
+    /// The request body is not valid JSON, or a field has the wrong type.
+    InvalidJson { message: String },
+    /// A valid JSON request that breaks a rule (missing `messages`, bad value ...).
+    InvalidRequest {
+        message: String,
+        param: Option<String>,
+    },
+    /// A field Bedrock cannot honour; `param` names it.
+    Unsupported { param: String, message: String },
+    /// The body exceeds `limits.maxBodyBytes`.
+    BodyTooLarge { limit: usize },
+    /// Known path, wrong method.
+    MethodNotAllowed { method: String, path: String },
+    /// No route for this path.
+    NotFound { method: String, path: String },
+    /// A route exists for the path, but none accepts this `model`.
+    ModelNotFound { model: String },
+    /// Bedrock answered with an error (before or during the stream).
+    Bedrock {
+        kind: BedrockErrorKind,
+        status: u16,
+        message: String,
+    },
+    /// Could not connect to / talk to Bedrock at all.
+    UpstreamUnreachable { message: String },
+    /// Bedrock did not answer in time.
+    UpstreamTimeout { message: String },
+    /// Bedrock answered something we cannot read.
+    UpstreamBadResponse { message: String },
+    /// No valid credentials could be obtained for signing.
+    CredentialsUnavailable { message: String },
+    /// The listener requires a client API key and none (or a wrong one) was presented.
+    Unauthenticated,
+    /// `limits.maxConcurrentRequests` reached.
+    Overloaded { limit: usize },
+    /// The client went away (a write to it failed); nothing more can be sent.
+    ClientGone { message: String },
+    /// A bug or an impossible state; never caused by client input.
+    Internal { message: String },
+}
+
+impl GatewayError {
+    pub fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
+        Self::InvalidRequest {
+            message: message.into(),
+            param: param.map(str::to_owned),
+        }
+    }
+
+    pub fn unsupported(param: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Unsupported {
+            param: param.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status the client receives.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidJson { .. } | Self::InvalidRequest { .. } | Self::Unsupported { .. } => {
+                400
+            }
+            Self::BodyTooLarge { .. } => 413,
+            Self::MethodNotAllowed { .. } => 405,
+            Self::NotFound { .. } | Self::ModelNotFound { .. } => 404,
+            Self::Bedrock { kind, status, .. } => bedrock_status(*kind, *status),
+            Self::UpstreamUnreachable { .. } | Self::UpstreamBadResponse { .. } => 502,
+            Self::UpstreamTimeout { .. } => 504,
+            Self::CredentialsUnavailable { .. } => 503,
+            Self::Unauthenticated => 401,
+            Self::Overloaded { .. } => 503,
+            Self::ClientGone { .. } => 499,
+            Self::Internal { .. } => 500,
+        }
+    }
+
+    /// OpenAI `error.type`.
+    pub fn openai_type(&self) -> &'static str {
+        match self.status() {
+            401 => "authentication_error",
+            403 => "permission_error",
+            429 => "rate_limit_error",
+            400..=499 => "invalid_request_error",
+            _ => "server_error",
+        }
+    }
+
+    /// OpenAI `error.code`.
+    pub fn code(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::InvalidJson { .. } => "invalid_json",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::Unsupported { .. } => "unsupported_parameter",
+            Self::BodyTooLarge { .. } => "request_too_large",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::NotFound { .. } => "not_found",
+            Self::ModelNotFound { .. } => "model_not_found",
+            Self::Bedrock { kind, .. } => bedrock_code(*kind),
+            Self::UpstreamUnreachable { .. } => "upstream_unreachable",
+            Self::UpstreamTimeout { .. } => "upstream_timeout",
+            Self::UpstreamBadResponse { .. } => "upstream_bad_response",
+            Self::CredentialsUnavailable { .. } => "credentials_unavailable",
+            Self::Unauthenticated => "invalid_api_key",
+            Self::Overloaded { .. } => "overloaded",
+            Self::ClientGone { .. } => "client_closed_request",
+            Self::Internal { .. } => "internal_error",
+        })
+    }
+
+    /// `error.param`: the request field at fault, when there is one.
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            Self::InvalidRequest { param, .. } => param.as_deref(),
+            Self::Unsupported { param, .. } => Some(param),
+            Self::ModelNotFound { .. } => Some("model"),
+            Self::InvalidJson { .. }
+            | Self::BodyTooLarge { .. }
+            | Self::MethodNotAllowed { .. }
+            | Self::NotFound { .. }
+            | Self::Bedrock { .. }
+            | Self::UpstreamUnreachable { .. }
+            | Self::UpstreamTimeout { .. }
+            | Self::UpstreamBadResponse { .. }
+            | Self::CredentialsUnavailable { .. }
+            | Self::Unauthenticated
+            | Self::Overloaded { .. }
+            | Self::ClientGone { .. }
+            | Self::Internal { .. } => None,
+        }
+    }
+
+    /// Bounded label for metrics and access logs (`error_type`).
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Self::InvalidJson { .. } => "invalid_json",
+            Self::InvalidRequest { .. } => "invalid_request",
+            Self::Unsupported { .. } => "unsupported_parameter",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::NotFound { .. } => "not_found",
+            Self::ModelNotFound { .. } => "model_not_found",
+            Self::Bedrock { kind, .. } => bedrock_label(*kind),
+            Self::UpstreamUnreachable { .. } => "upstream_unreachable",
+            Self::UpstreamTimeout { .. } => "upstream_timeout",
+            Self::UpstreamBadResponse { .. } => "upstream_bad_response",
+            Self::CredentialsUnavailable { .. } => "credentials_unavailable",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Overloaded { .. } => "overloaded",
+            Self::ClientGone { .. } => "client_gone",
+            Self::Internal { .. } => "internal",
+        }
+    }
+
+    /// Whether an OpenAI SDK should retry (sent as `x-should-retry`).
+    pub fn retryable(&self) -> bool {
+        matches!(self.status(), 429 | 500..=599) && !matches!(self, Self::Internal { .. })
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+
+    /// The OpenAI error body `{"error":{"message","type","param","code"}}`.
+    pub fn to_openai_json(&self) -> Vec<u8> {
+        let body = crate::openai::ErrorBody {
+            error: crate::openai::ErrorDetail {
+                message: &self.message(),
+                r#type: self.openai_type(),
+                param: self.param(),
+                code: self.code(),
+            },
+        };
+        serde_json::to_vec(&body).unwrap_or_else(|_| {
+            br#"{"error":{"message":"internal error","type":"server_error","param":null,"code":"internal_error"}}"#.to_vec()
+        })
+    }
+}
+
+fn bedrock_status(kind: BedrockErrorKind, upstream_status: u16) -> u16 {
+    match kind {
+        BedrockErrorKind::Validation => 400,
+        BedrockErrorKind::AccessDenied => 403,
+        BedrockErrorKind::UnrecognizedClient
+        | BedrockErrorKind::InvalidSignature
+        | BedrockErrorKind::ExpiredToken => 401,
+        BedrockErrorKind::ResourceNotFound => 404,
+        BedrockErrorKind::Throttling
+        | BedrockErrorKind::ModelNotReady
+        | BedrockErrorKind::ServiceQuotaExceeded => 429,
+        BedrockErrorKind::ModelTimeout => 504,
+        BedrockErrorKind::ModelError | BedrockErrorKind::ModelStreamError => 502,
+        BedrockErrorKind::InternalServer => 502,
+        BedrockErrorKind::ServiceUnavailable => 503,
+        BedrockErrorKind::Unknown => match upstream_status {
+            400..=499 => upstream_status,
+            _ => 502,
+        },
+    }
+}
+
+fn bedrock_code(kind: BedrockErrorKind) -> &'static str {
+    match kind {
+        BedrockErrorKind::Validation => "invalid_request",
+        BedrockErrorKind::AccessDenied => "access_denied",
+        BedrockErrorKind::UnrecognizedClient => "invalid_credentials",
+        BedrockErrorKind::InvalidSignature => "invalid_signature",
+        BedrockErrorKind::ExpiredToken => "expired_credentials",
+        BedrockErrorKind::ResourceNotFound => "model_not_found",
+        BedrockErrorKind::Throttling
+        | BedrockErrorKind::ModelNotReady
+        | BedrockErrorKind::ServiceQuotaExceeded => "rate_limit_exceeded",
+        BedrockErrorKind::ModelTimeout => "model_timeout",
+        BedrockErrorKind::ModelError => "model_error",
+        BedrockErrorKind::ModelStreamError => "model_stream_error",
+        BedrockErrorKind::InternalServer => "upstream_internal_error",
+        BedrockErrorKind::ServiceUnavailable => "service_unavailable",
+        BedrockErrorKind::Unknown => "upstream_error",
+    }
+}
+
+fn bedrock_label(kind: BedrockErrorKind) -> &'static str {
+    match kind {
+        BedrockErrorKind::Validation => "bedrock_validation",
+        BedrockErrorKind::AccessDenied => "bedrock_access_denied",
+        BedrockErrorKind::UnrecognizedClient => "bedrock_unrecognized_client",
+        BedrockErrorKind::InvalidSignature => "bedrock_invalid_signature",
+        BedrockErrorKind::ExpiredToken => "bedrock_expired_token",
+        BedrockErrorKind::ResourceNotFound => "bedrock_not_found",
+        BedrockErrorKind::Throttling => "bedrock_throttling",
+        BedrockErrorKind::ModelNotReady => "bedrock_model_not_ready",
+        BedrockErrorKind::ServiceQuotaExceeded => "bedrock_quota_exceeded",
+        BedrockErrorKind::ModelTimeout => "bedrock_model_timeout",
+        BedrockErrorKind::ModelError => "bedrock_model_error",
+        BedrockErrorKind::ModelStreamError => "bedrock_model_stream_error",
+        BedrockErrorKind::InternalServer => "bedrock_internal",
+        BedrockErrorKind::ServiceUnavailable => "bedrock_unavailable",
+        BedrockErrorKind::Unknown => "bedrock_other",
+    }
+}
+
+impl fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidJson { message } => write!(f, "invalid JSON body: {message}"),
+            Self::InvalidRequest { message, .. } => f.write_str(message),
+            Self::Unsupported { message, .. } => f.write_str(message),
+            Self::BodyTooLarge { limit } => {
+                write!(f, "request body exceeds the limit of {limit} bytes")
+            }
+            Self::MethodNotAllowed { method, path } => {
+                write!(f, "method {method} is not allowed on {path}")
+            }
+            Self::NotFound { method, path } => write!(f, "no route for {method} {path}"),
+            Self::ModelNotFound { model } => {
+                write!(f, "the model `{model}` does not exist or is not served by this gateway")
+            }
+            Self::Bedrock { message, .. } => write!(f, "Bedrock: {message}"),
+            Self::UpstreamUnreachable { message } => {
+                write!(f, "could not reach Bedrock: {message}")
+            }
+            Self::UpstreamTimeout { message } => write!(f, "Bedrock timed out: {message}"),
+            Self::UpstreamBadResponse { message } => {
+                write!(f, "unreadable answer from Bedrock: {message}")
+            }
+            Self::CredentialsUnavailable { message } => {
+                write!(f, "AWS credentials are unavailable: {message}")
+            }
+            Self::Unauthenticated => f.write_str(
+                "missing or invalid API key: send `Authorization: Bearer <key>` or `x-api-key: <key>`",
+            ),
+            Self::Overloaded { limit } => write!(
+                f,
+                "the gateway is at its limit of {limit} concurrent requests; retry shortly"
+            ),
+            Self::ClientGone { message } => write!(f, "client went away: {message}"),
+            Self::Internal { message } => write!(f, "internal gateway error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bedrock_codes_parse_all_spellings() {
+        assert_eq!(
+            BedrockErrorKind::from_code(
+                "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"
+            ),
+            BedrockErrorKind::Throttling
+        );
+        assert_eq!(
+            BedrockErrorKind::from_code("com.amazon.coral#ValidationException"),
+            BedrockErrorKind::Validation
+        );
+        assert_eq!(
+            BedrockErrorKind::from_code("modelStreamErrorException"),
+            BedrockErrorKind::ModelStreamError
+        );
+        assert_eq!(
+            BedrockErrorKind::from_code("SomethingNew"),
+            BedrockErrorKind::Unknown
+        );
+    }
+
+    #[test]
+    fn issue_status_table() {
+        let b = |kind, status| GatewayError::Bedrock {
+            kind,
+            status,
+            message: "m".into(),
+        };
+        use BedrockErrorKind as K;
+        let table = [
+            (K::Validation, 400, 400, "invalid_request_error"),
+            (K::AccessDenied, 403, 403, "permission_error"),
+            (K::UnrecognizedClient, 403, 401, "authentication_error"),
+            (K::InvalidSignature, 403, 401, "authentication_error"),
+            (K::ResourceNotFound, 404, 404, "invalid_request_error"),
+            (K::Throttling, 429, 429, "rate_limit_error"),
+            (K::ModelNotReady, 429, 429, "rate_limit_error"),
+            (K::ModelTimeout, 408, 504, "server_error"),
+            (K::ModelError, 424, 502, "server_error"),
+            (K::InternalServer, 500, 502, "server_error"),
+            (K::ServiceUnavailable, 503, 503, "server_error"),
+            (K::Unknown, 418, 418, "invalid_request_error"),
+            (K::Unknown, 599, 502, "server_error"),
+        ];
+        for (kind, up, want, ty) in table {
+            let e = b(kind, up);
+            assert_eq!(e.status(), want, "{kind:?}");
+            assert_eq!(e.openai_type(), ty, "{kind:?}");
+        }
+        assert_eq!(
+            b(K::Throttling, 429).code(),
+            Some("rate_limit_exceeded"),
+            "issue 2 asks for code rate_limit_exceeded"
+        );
+    }
+
+    #[test]
+    fn body_is_openai_shaped() {
+        let e = GatewayError::unsupported("n", "n > 1 is not supported");
+        let v: serde_json::Value = serde_json::from_slice(&e.to_openai_json()).unwrap();
+        assert_eq!(v["error"]["param"], "n");
+        assert_eq!(v["error"]["type"], "invalid_request_error");
+        assert_eq!(v["error"]["code"], "unsupported_parameter");
+        assert_eq!(v["error"]["message"], "n > 1 is not supported");
+    }
+}

@@ -1,0 +1,48 @@
+//! `basalt --config FILE [--check] [--simulator ADDR]`: run (or validate the config of) the gateway.
+
+use basalt::sim::SimOptions;
+use clap::Parser;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "basalt",
+    version,
+    about = "OpenAI-compatible gateway for Amazon Bedrock"
+)]
+struct Cli {
+    /// Config file.
+    #[arg(short = 'c', long = "config", default_value = "conf/gateway.yaml")]
+    config: PathBuf,
+    /// Validate the config, print problems with their key path, and exit.
+    #[arg(long)]
+    check: bool,
+    /// Also start the built-in Bedrock simulator on this address (e.g. 127.0.0.1:9000).
+    #[arg(long, value_name = "ADDR")]
+    simulator: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    basalt::server::init_logging();
+    let config = match basalt::config::load(&cli.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{}: invalid configuration:\n{e}", cli.config.display());
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check {
+        println!("{}: configuration is valid", cli.config.display());
+        return ExitCode::SUCCESS;
+    }
+    let sim = cli.simulator.map(|addr| (addr, SimOptions::default()));
+    match basalt::server::build(&config, sim) {
+        Ok(server) => server.run_forever(),
+        Err(e) => {
+            eprintln!("cannot start: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

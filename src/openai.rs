@@ -1,0 +1,483 @@
+//! OpenAI chat-completions wire types (downstream side): the request as clients send it, borrowed
+//! from the request buffer, and the response/chunk/error shapes we send back. No logic lives here.
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+// ---------------------------------------------------------------------------------------------
+// Request
+// ---------------------------------------------------------------------------------------------
+
+/// `POST /v1/chat/completions` body. Every field a client can send is listed, so that each one is
+/// either translated or rejected by name; fields not listed here are ignored.
+#[derive(Debug, Deserialize, Default)]
+pub struct ChatRequest<'a> {
+    #[serde(borrow, default)]
+    pub model: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub messages: Option<Vec<Message<'a>>>,
+    #[serde(default)]
+    pub max_tokens: Option<i64>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<i64>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(borrow, default)]
+    pub stop: Option<Stop<'a>>,
+    #[serde(default)]
+    pub n: Option<i64>,
+    #[serde(default)]
+    pub stream: Option<bool>,
+    #[serde(default)]
+    pub stream_options: Option<StreamOptions>,
+    #[serde(borrow, default)]
+    pub tools: Option<Vec<Tool<'a>>>,
+    #[serde(borrow, default)]
+    pub tool_choice: Option<ToolChoice<'a>>,
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
+    #[serde(borrow, default)]
+    pub functions: Option<Vec<FunctionDef<'a>>>,
+    #[serde(borrow, default)]
+    pub function_call: Option<ToolChoice<'a>>,
+    #[serde(borrow, default)]
+    pub response_format: Option<ResponseFormat<'a>>,
+    #[serde(borrow, default)]
+    pub reasoning_effort: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(borrow, default)]
+    pub service_tier: Option<Cow<'a, str>>,
+    // Fields Bedrock cannot honour: parsed only to be rejected by name when set.
+    #[serde(default)]
+    pub logprobs: Option<bool>,
+    #[serde(default)]
+    pub top_logprobs: Option<i64>,
+    #[serde(borrow, default)]
+    pub logit_bias: Option<&'a RawValue>,
+    #[serde(default)]
+    pub frequency_penalty: Option<f64>,
+    #[serde(default)]
+    pub presence_penalty: Option<f64>,
+    #[serde(borrow, default)]
+    pub audio: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub modalities: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow, default)]
+    pub prediction: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub web_search_options: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub verbosity: Option<Cow<'a, str>>,
+    // Accepted and ignored (documented in README): seed, user, safety_identifier, store,
+    // prompt_cache_key, prompt_cache_retention.
+}
+
+#[derive(Debug, Deserialize, Default, Clone, Copy)]
+pub struct StreamOptions {
+    #[serde(default)]
+    pub include_usage: Option<bool>,
+}
+
+/// `stop`: a string or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Stop<'a> {
+    One(#[serde(borrow)] Cow<'a, str>),
+    Many(#[serde(borrow)] Vec<Cow<'a, str>>),
+}
+
+/// One message, tagged by `role`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum Message<'a> {
+    System {
+        #[serde(borrow, default)]
+        content: Content<'a>,
+    },
+    Developer {
+        #[serde(borrow, default)]
+        content: Content<'a>,
+    },
+    User {
+        #[serde(borrow, default)]
+        content: Content<'a>,
+    },
+    Assistant(#[serde(borrow)] AssistantMessage<'a>),
+    Tool {
+        #[serde(borrow)]
+        tool_call_id: Cow<'a, str>,
+        #[serde(borrow, default)]
+        content: Content<'a>,
+    },
+    /// Legacy `function` role (a function result).
+    Function {
+        #[serde(borrow)]
+        name: Cow<'a, str>,
+        #[serde(borrow, default)]
+        content: Content<'a>,
+    },
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct AssistantMessage<'a> {
+    #[serde(borrow, default)]
+    pub content: Content<'a>,
+    #[serde(borrow, default)]
+    pub refusal: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub tool_calls: Option<Vec<ToolCall<'a>>>,
+    #[serde(borrow, default)]
+    pub function_call: Option<FunctionCall<'a>>,
+    /// Non-standard (DeepSeek / basalt): reasoning text of this turn, for replay.
+    #[serde(borrow, default)]
+    pub reasoning_content: Option<Cow<'a, str>>,
+    /// Non-standard (basalt): the signature of `reasoning_content`, for replay.
+    #[serde(borrow, default)]
+    pub reasoning_signature: Option<Cow<'a, str>>,
+    /// Non-standard (basalt, OpenRouter-style): the reasoning blocks exactly as returned.
+    #[serde(borrow, default)]
+    pub reasoning_details: Option<Vec<ReasoningDetail<'a>>>,
+}
+
+/// One reasoning block as basalt returns it in `message.reasoning_details`.
+#[derive(Debug, Deserialize, Serialize, Clone, PartialEq)]
+#[serde(tag = "type")]
+pub enum ReasoningDetail<'a> {
+    #[serde(rename = "reasoning.text")]
+    Text {
+        #[serde(borrow)]
+        text: Cow<'a, str>,
+        #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
+        signature: Option<Cow<'a, str>>,
+    },
+    #[serde(rename = "reasoning.encrypted")]
+    Encrypted {
+        #[serde(borrow)]
+        data: Cow<'a, str>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolCall<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub function: Option<FunctionCall<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionCall<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub arguments: Cow<'a, str>,
+}
+
+/// Message content: a string, an array of parts, or null/absent.
+#[derive(Debug, Default)]
+pub enum Content<'a> {
+    #[default]
+    None,
+    Text(Cow<'a, str>),
+    Parts(Vec<Part<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Content<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, an array of content parts, or null")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Content::Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Content::Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Content::Text(Cow::Owned(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Content::None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Content::None)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(1));
+                while let Some(p) = seq.next_element()? {
+                    parts.push(p);
+                }
+                Ok(Content::Parts(parts))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A content part, tagged by `type`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Part<'a> {
+    Text {
+        #[serde(borrow)]
+        text: Cow<'a, str>,
+        #[serde(default)]
+        cache_control: Option<CacheControl>,
+    },
+    ImageUrl {
+        #[serde(borrow)]
+        image_url: ImageUrl<'a>,
+        #[serde(default)]
+        cache_control: Option<CacheControl>,
+    },
+    InputAudio {
+        #[serde(borrow)]
+        input_audio: InputAudio<'a>,
+    },
+    File {
+        #[serde(borrow)]
+        file: FilePart<'a>,
+        #[serde(default)]
+        cache_control: Option<CacheControl>,
+    },
+    /// Assistant refusal part (replayed history).
+    Refusal {
+        #[serde(borrow)]
+        refusal: Cow<'a, str>,
+    },
+}
+
+/// Anthropic-style cache hint on a part (`{"type":"ephemeral","ttl":"1h"}`).
+#[derive(Debug, Deserialize, Clone, Copy, Default)]
+pub struct CacheControl {}
+
+#[derive(Debug, Deserialize)]
+pub struct ImageUrl<'a> {
+    #[serde(borrow)]
+    pub url: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InputAudio<'a> {
+    #[serde(borrow)]
+    pub data: Cow<'a, str>,
+    #[serde(borrow)]
+    pub format: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FilePart<'a> {
+    #[serde(borrow, default)]
+    pub file_data: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub file_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub filename: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Tool<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub function: Option<FunctionDef<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionDef<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub description: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub parameters: Option<&'a RawValue>,
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+/// `tool_choice` (and legacy `function_call`): a mode string or an object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ToolChoice<'a> {
+    Mode(#[serde(borrow)] Cow<'a, str>),
+    Object(#[serde(borrow)] ToolChoiceObject<'a>),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolChoiceObject<'a> {
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    /// `{"type":"function","function":{"name":..}}`
+    #[serde(borrow, default)]
+    pub function: Option<NamedRef<'a>>,
+    /// legacy `function_call: {"name": ..}`
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// `{"type":"allowed_tools","allowed_tools":{"mode":..,"tools":[..]}}`
+    #[serde(borrow, default)]
+    pub allowed_tools: Option<AllowedTools<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NamedRef<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AllowedTools<'a> {
+    #[serde(borrow)]
+    pub mode: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub tools: Vec<AllowedTool<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AllowedTool<'a> {
+    #[serde(borrow, default)]
+    pub function: Option<NamedRef<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat<'a> {
+    Text,
+    JsonObject,
+    JsonSchema {
+        #[serde(borrow)]
+        json_schema: JsonSchemaFormat<'a>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JsonSchemaFormat<'a> {
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub description: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub schema: Option<&'a RawValue>,
+    #[serde(default)]
+    pub strict: Option<bool>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct ChatCompletion<'a> {
+    pub id: &'a str,
+    pub object: &'static str,
+    pub created: u64,
+    pub model: &'a str,
+    pub choices: [Choice<'a>; 1],
+    pub usage: Usage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_tier: Option<&'a str>,
+    pub system_fingerprint: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Choice<'a> {
+    pub index: u32,
+    pub message: ResponseMessage<'a>,
+    pub logprobs: Option<()>,
+    pub finish_reason: &'static str,
+    /// Bedrock's own `stopReason`, verbatim (OpenRouter-style extension).
+    pub native_finish_reason: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResponseMessage<'a> {
+    pub role: &'static str,
+    pub content: Option<String>,
+    pub refusal: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ResponseToolCall<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasoning_details: Vec<ReasoningDetail<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResponseToolCall<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: ResponseFunction<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResponseFunction<'a> {
+    pub name: Cow<'a, str>,
+    pub arguments: Cow<'a, str>,
+}
+
+#[derive(Debug, Serialize, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+    pub prompt_tokens_details: PromptTokensDetails,
+}
+
+#[derive(Debug, Serialize, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PromptTokensDetails {
+    pub cached_tokens: u64,
+    pub cache_write_tokens: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail<'a> {
+    pub message: &'a str,
+    #[serde(rename = "type")]
+    pub r#type: &'a str,
+    pub param: Option<&'a str>,
+    pub code: Option<&'a str>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------------------------
+
+/// Parse a request body, borrowing strings from it. Errors name the JSON path at fault.
+pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest<'_>, crate::error::GatewayError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let req: ChatRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path.is_empty() || path == "." || path == "?" {
+            inner.to_string()
+        } else {
+            format!("{path}: {inner}")
+        };
+        crate::error::GatewayError::InvalidJson { message }
+    })?;
+    de.end()
+        .map_err(|e| crate::error::GatewayError::InvalidJson {
+            message: e.to_string(),
+        })?;
+    Ok(req)
+}

@@ -1,0 +1,473 @@
+//! One client request, start to end: route → read body (capped) → parse → translate → sign →
+//! upstream exchange over the pooled connector → translate back → respond. Called from
+//! `request_filter`; everything it needs from Pingora is the `Session` and the `Connector`.
+
+use super::upstream::{Upstream, POOL_IDLE};
+use super::{respond, Gateway, RequestCtx};
+use crate::bedrock::{self, sigv4::SignInput, Operation};
+use crate::config::model::Route;
+use crate::error::GatewayError;
+use crate::openai;
+use crate::translate::{request as treq, response as tresp};
+use bytes::{Bytes, BytesMut};
+use pingora::http::RequestHeader;
+use pingora::prelude::*;
+use pingora::protocols::http::client::HttpSession;
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Cap on a Bedrock answer read into memory (non-streaming).
+const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+
+/// Serve one request; only downstream I/O failures are returned as errors.
+pub async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
+    let outcome = dispatch(gw, session, ctx).await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            ctx.status = e.status();
+            let result = respond::error(session, &e).await;
+            ctx.error = Some(e);
+            result
+        }
+    }
+}
+
+async fn dispatch(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), GatewayError> {
+    let method = session.req_header().method.as_str().to_owned();
+    let path = session.req_header().uri.path().to_owned();
+
+    if let Some(keys) = &gw.listener.api_keys {
+        check_client_key(session, keys)?;
+    }
+    if path == "/v1/models" {
+        return if method == "GET" {
+            let body = models_list(gw);
+            ctx.status = 200;
+            respond::json(session, 200, body, &[])
+                .await
+                .map_err(downstream)
+        } else {
+            Err(GatewayError::MethodNotAllowed { method, path })
+        };
+    }
+    let path_routes: Vec<&Route> = gw
+        .routes
+        .iter()
+        .filter(|r| r.matches.iter().any(|m| m.matches_path(&path)))
+        .collect();
+    if path_routes.is_empty() {
+        return Err(GatewayError::NotFound { method, path });
+    }
+    if method != "POST" {
+        return Err(GatewayError::MethodNotAllowed { method, path });
+    }
+
+    let limit = gw.listener.max_concurrent_requests;
+    if gw.in_flight.fetch_add(1, Ordering::Relaxed) >= limit {
+        gw.in_flight.fetch_sub(1, Ordering::Relaxed);
+        return Err(GatewayError::Overloaded { limit });
+    }
+    ctx.counted = true;
+
+    let body = read_body(session, gw.listener.max_body_bytes).await?;
+    chat(gw, session, ctx, &path, &path_routes, &body).await
+}
+
+/// Clients authenticate with `Authorization: Bearer <key>` or `x-api-key: <key>`.
+fn check_client_key(
+    session: &Session,
+    keys: &[(String, crate::secret::Secret)],
+) -> Result<(), GatewayError> {
+    let h = session.req_header();
+    let bearer = h
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let presented = bearer.or_else(|| h.headers.get("x-api-key").and_then(|v| v.to_str().ok()));
+    match presented {
+        Some(k)
+            if !k.is_empty()
+                && keys
+                    .iter()
+                    .any(|(_, s)| constant_time_eq(s.expose().as_bytes(), k.as_bytes())) =>
+        {
+            Ok(())
+        }
+        _ => Err(GatewayError::Unauthenticated),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn read_body(session: &mut Session, cap: usize) -> Result<Bytes, GatewayError> {
+    let declared = session
+        .req_header()
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > cap) {
+        // The body stays unread: this connection cannot be reused.
+        session.set_keepalive(None);
+        return Err(GatewayError::BodyTooLarge { limit: cap });
+    }
+    let mut buf = BytesMut::with_capacity(declared.unwrap_or(16 * 1024).min(cap));
+    loop {
+        match session.read_request_body().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > cap {
+                    session.set_keepalive(None);
+                    return Err(GatewayError::BodyTooLarge { limit: cap });
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                session.set_keepalive(None);
+                return Err(GatewayError::InvalidRequest {
+                    message: format!("could not read the request body: {e}"),
+                    param: None,
+                });
+            }
+        }
+    }
+    Ok(buf.freeze())
+}
+
+fn select_route<'r>(
+    routes: &[&'r Route],
+    path: &str,
+    model: &str,
+) -> Result<&'r Route, GatewayError> {
+    routes
+        .iter()
+        .copied()
+        .find(|r| {
+            r.matches
+                .iter()
+                .any(|m| m.matches_path(path) && m.matches_model(model))
+        })
+        .ok_or_else(|| GatewayError::ModelNotFound {
+            model: model.to_owned(),
+        })
+}
+
+fn new_id() -> String {
+    let mut id = String::with_capacity(33);
+    id.push_str("chatcmpl-");
+    for _ in 0..24 {
+        id.push(fastrand::alphanumeric());
+    }
+    id
+}
+
+async fn chat(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    path: &str,
+    routes: &[&Route],
+    body: &Bytes,
+) -> Result<(), GatewayError> {
+    let request = openai::parse_chat_request(body)?;
+    let client_model = request.model.as_deref().unwrap_or("");
+    let route = select_route(routes, path, client_model)?;
+    ctx.route = Some(route.name.clone());
+    let (_, backend) = route
+        .backends
+        .first()
+        .ok_or_else(|| GatewayError::Internal {
+            message: format!("route {} has no backend", route.name),
+        })?;
+    let upstream = gw
+        .upstream_for(backend)
+        .ok_or_else(|| GatewayError::Internal {
+            message: format!("no upstream state for backend {}", backend.name),
+        })?;
+    ctx.backend = Some(backend.name.clone());
+    let model_id = match backend.model.as_deref() {
+        Some(m) => m,
+        None if client_model.trim().is_empty() => {
+            return Err(GatewayError::invalid(
+                "`model` is required (this route's backend has no fixed model)",
+                Some("model"),
+            ))
+        }
+        None => client_model,
+    };
+    ctx.model = Some(model_id.to_owned());
+
+    let translated = treq::translate(&request, &treq::RequestContext { model_id })?;
+    if translated.stream {
+        return Err(GatewayError::unsupported(
+            "stream",
+            "`stream: true` is not available yet on this gateway",
+        ));
+    }
+    let mut converse = Vec::with_capacity(body.len() + 512);
+    serde_json::to_writer(&mut converse, &translated.converse).map_err(|e| {
+        GatewayError::Internal {
+            message: format!("serializing Converse request: {e}"),
+        }
+    })?;
+
+    let (status, error_type, answer) = exchange(
+        gw,
+        upstream,
+        route,
+        model_id,
+        Operation::Converse,
+        Bytes::from(converse),
+    )
+    .await?;
+    if status != 200 {
+        return Err(bedrock::error::from_response(
+            status,
+            error_type.as_deref(),
+            &answer,
+        ));
+    }
+    let id = new_id();
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let out = tresp::translate(
+        &answer,
+        &tresp::ResponseContext {
+            id: &id,
+            created,
+            model: model_id,
+            tool_names: &translated.tool_names,
+        },
+    )?;
+    ctx.usage = Some(out.usage);
+    ctx.status = 200;
+    respond::json(session, 200, out.body, &[])
+        .await
+        .map_err(downstream)
+}
+
+/// Send one signed request and read the whole answer: (status, x-amzn-ErrorType, body).
+async fn exchange(
+    gw: &Gateway,
+    upstream: &Upstream,
+    route: &Route,
+    model_id: &str,
+    op: Operation,
+    body: Bytes,
+) -> Result<(u16, Option<String>, Bytes), GatewayError> {
+    let total = route.timeouts.total;
+    match tokio::time::timeout(
+        total,
+        exchange_inner(gw, upstream, route, model_id, op, body),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err(GatewayError::UpstreamTimeout {
+            message: format!("no complete answer within {} ms", total.as_millis()),
+        }),
+    }
+}
+
+fn build_request(
+    upstream: &Upstream,
+    model_id: &str,
+    op: Operation,
+    body: &Bytes,
+) -> Result<RequestHeader, GatewayError> {
+    let ep = &upstream.backend.endpoint;
+    let path = bedrock::model_path(model_id, op);
+    let url = format!("{}{}", ep.base_url, path);
+    let auth = upstream.authorizer.headers(
+        &SignInput {
+            url: &url,
+            host: &ep.authority,
+            content_type: "application/json",
+            body,
+        },
+        SystemTime::now(),
+    )?;
+    let internal = |e: Box<Error>| GatewayError::Internal {
+        message: format!("building upstream request: {e}"),
+    };
+    let mut req =
+        RequestHeader::build("POST", path.as_bytes(), Some(6 + auth.len())).map_err(internal)?;
+    req.insert_header("host", ep.authority.as_str())
+        .map_err(internal)?;
+    req.insert_header("content-type", "application/json")
+        .map_err(internal)?;
+    req.insert_header("content-length", body.len().to_string())
+        .map_err(internal)?;
+    let accept = match op {
+        Operation::Converse => "application/json",
+        Operation::ConverseStream => "application/vnd.amazon.eventstream",
+    };
+    req.insert_header("accept", accept).map_err(internal)?;
+    for (k, v) in auth {
+        req.insert_header(k, v).map_err(internal)?;
+    }
+    Ok(req)
+}
+
+async fn exchange_inner(
+    gw: &Gateway,
+    upstream: &Upstream,
+    route: &Route,
+    model_id: &str,
+    op: Operation,
+    body: Bytes,
+) -> Result<(u16, Option<String>, Bytes), GatewayError> {
+    let peer = upstream.peer(&route.timeouts).await?;
+    // A pooled connection may have been closed by the server while idle: retry once on a
+    // fresh one when a reused connection fails before any response byte arrived.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let req = build_request(upstream, model_id, op, &body)?;
+        let (mut http, reused) = gw
+            .connector
+            .get_http_session(&peer)
+            .await
+            .map_err(upstream_error)?;
+        match send_and_read_header(&mut http, req, body.clone()).await {
+            Ok(()) => {}
+            Err(e) if reused && attempt < 3 => {
+                log::debug!("reused upstream connection failed ({e}), retrying on a fresh one");
+                continue;
+            }
+            Err(e) => return Err(upstream_error(e)),
+        }
+        let header = http
+            .response_header()
+            .ok_or_else(|| GatewayError::UpstreamBadResponse {
+                message: "no response header".into(),
+            })?;
+        let status = header.status.as_u16();
+        let error_type = header
+            .headers
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut answer = BytesMut::new();
+        loop {
+            match http.read_response_body().await {
+                Ok(Some(chunk)) => {
+                    if answer.len() + chunk.len() > MAX_UPSTREAM_BODY {
+                        return Err(GatewayError::UpstreamBadResponse {
+                            message: format!("answer larger than {MAX_UPSTREAM_BODY} bytes"),
+                        });
+                    }
+                    answer.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(upstream_error(e)),
+            }
+        }
+        if http.response_done() {
+            gw.connector
+                .release_http_session(http, &peer, Some(POOL_IDLE))
+                .await;
+        }
+        return Ok((status, error_type, answer.freeze()));
+    }
+}
+
+async fn send_and_read_header(
+    http: &mut HttpSession,
+    req: RequestHeader,
+    body: Bytes,
+) -> Result<()> {
+    http.write_request_header(Box::new(req)).await?;
+    http.write_request_body(body, true).await?;
+    http.finish_request_body().await?;
+    http.read_response_header().await?;
+    Ok(())
+}
+
+/// Pingora upstream errors → 502 (unreachable) or 504 (timeout).
+fn upstream_error(e: Box<Error>) -> GatewayError {
+    match e.etype() {
+        ErrorType::ConnectTimedout | ErrorType::ReadTimedout | ErrorType::WriteTimedout => {
+            GatewayError::UpstreamTimeout {
+                message: e.to_string(),
+            }
+        }
+        _ => GatewayError::UpstreamUnreachable {
+            message: e.to_string(),
+        },
+    }
+}
+
+/// A failed write to the client: the client is gone, nothing more can be sent.
+fn downstream(e: Box<Error>) -> GatewayError {
+    GatewayError::ClientGone {
+        message: e.to_string(),
+    }
+}
+
+/// `GET /v1/models`: every model id a client may send (exact model matches of routes, and the
+/// fixed models of their backends).
+fn models_list(gw: &Gateway) -> Vec<u8> {
+    let mut ids: Vec<&str> = Vec::new();
+    for r in gw.routes.iter() {
+        for m in &r.matches {
+            if let Some(p) = &m.model {
+                if !p.contains('*') && !ids.contains(&p.as_str()) {
+                    ids.push(p);
+                }
+            }
+        }
+        for (_, b) in &r.backends {
+            if let Some(m) = &b.model {
+                if !ids.contains(&m.as_str()) {
+                    ids.push(m);
+                }
+            }
+        }
+    }
+    let data: Vec<serde_json::Value> = ids
+        .into_iter()
+        .map(|id| serde_json::json!({"id": id, "object": "model", "created": 0, "owned_by": "aws-bedrock"}))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({"object": "list", "data": data})).unwrap_or_default()
+}
+
+/// One structured access-log line per request (no message contents, no secrets).
+pub fn log_access(session: &Session, ctx: &RequestCtx) {
+    if !log::log_enabled!(target: "basalt::access", log::Level::Info) {
+        return;
+    }
+    let h = session.req_header();
+    let usage = ctx.usage.unwrap_or_default();
+    let line = serde_json::json!({
+        "method": h.method.as_str(),
+        "path": h.uri.path(),
+        "route": ctx.route,
+        "backend": ctx.backend,
+        "model": ctx.model,
+        "status": ctx.status,
+        "duration_ms": ctx.start.elapsed().as_secs_f64() * 1000.0,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.prompt_tokens_details.cached_tokens,
+        "error_type": ctx.error.as_ref().map(|e| e.metric_label()),
+    });
+    log::info!(target: "basalt::access", "{line}");
+}

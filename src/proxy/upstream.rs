@@ -1,0 +1,150 @@
+//! One backend's upstream: its resolved address (DNS resolved asynchronously and cached, never
+//! by Pingora's blocking `HttpPeer::new` lookup), TLS settings and the `HttpPeer` built from them.
+
+use crate::auth::Authorizer;
+use crate::config::model::{Backend, Timeouts};
+use crate::error::GatewayError;
+use pingora::upstreams::peer::HttpPeer;
+use pingora::utils::tls::{parse_x509, WrappedX509};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a DNS answer is used before it is looked up again (kept on lookup failure).
+const DNS_TTL: Duration = Duration::from_secs(30);
+/// How long an idle pooled upstream connection is kept.
+pub const POOL_IDLE: Duration = Duration::from_secs(55);
+
+pub struct Upstream {
+    pub backend: Arc<Backend>,
+    pub authorizer: Authorizer,
+    ca: Option<Arc<[WrappedX509]>>,
+    fixed: Option<SocketAddr>,
+    cache: RwLock<Option<(SocketAddr, Instant)>>,
+}
+
+impl Upstream {
+    pub fn new(backend: Arc<Backend>, authorizer: Authorizer) -> Result<Self, String> {
+        let ca = match &backend.ca_file {
+            Some(path) => Some(Arc::from(load_ca(path)?)),
+            None => None,
+        };
+        let fixed = backend
+            .endpoint
+            .host
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, backend.endpoint.port));
+        Ok(Upstream {
+            backend,
+            authorizer,
+            ca,
+            fixed,
+            cache: RwLock::new(None),
+        })
+    }
+
+    async fn address(&self) -> Result<SocketAddr, GatewayError> {
+        if let Some(a) = self.fixed {
+            return Ok(a);
+        }
+        let cached = self.cache.read().ok().and_then(|c| *c);
+        if let Some((addr, at)) = cached {
+            if at.elapsed() < DNS_TTL {
+                return Ok(addr);
+            }
+        }
+        let host = (
+            self.backend.endpoint.host.as_str(),
+            self.backend.endpoint.port,
+        );
+        let looked_up =
+            tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host(host)).await;
+        match looked_up {
+            Ok(Ok(mut addrs)) => match addrs.next() {
+                Some(addr) => {
+                    if let Ok(mut c) = self.cache.write() {
+                        *c = Some((addr, Instant::now()));
+                    }
+                    Ok(addr)
+                }
+                None => cached
+                    .map(|(a, _)| a)
+                    .ok_or_else(|| GatewayError::UpstreamUnreachable {
+                        message: format!("DNS: no address for {}", self.backend.endpoint.host),
+                    }),
+            },
+            Ok(Err(e)) => cached
+                .map(|(a, _)| a)
+                .ok_or_else(|| GatewayError::UpstreamUnreachable {
+                    message: format!("DNS lookup of {} failed: {e}", self.backend.endpoint.host),
+                }),
+            Err(_) => cached
+                .map(|(a, _)| a)
+                .ok_or_else(|| GatewayError::UpstreamTimeout {
+                    message: format!("DNS lookup of {} timed out", self.backend.endpoint.host),
+                }),
+        }
+    }
+
+    /// The peer for one exchange (pooled connections are keyed by it).
+    pub async fn peer(&self, timeouts: &Timeouts) -> Result<HttpPeer, GatewayError> {
+        let addr = self.address().await?;
+        let ep = &self.backend.endpoint;
+        let mut peer = HttpPeer::new(addr, ep.tls, ep.host.clone());
+        let o = &mut peer.options;
+        o.connection_timeout = Some(timeouts.connect);
+        o.total_connection_timeout = Some(timeouts.connect);
+        o.read_timeout = Some(timeouts.first_byte.max(timeouts.stream_idle));
+        o.write_timeout = Some(timeouts.first_byte);
+        o.idle_timeout = Some(POOL_IDLE);
+        o.verify_cert = true;
+        o.verify_hostname = true;
+        o.ca = self.ca.clone();
+        Ok(peer)
+    }
+}
+
+/// Read every certificate of a PEM bundle.
+fn load_ca(path: &Path) -> Result<Vec<WrappedX509>, String> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
+        let after = &rest[start + 27..];
+        let end = after
+            .find("-----END CERTIFICATE-----")
+            .ok_or_else(|| format!("{}: unterminated certificate", path.display()))?;
+        let b64: String = after[..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("{}: bad certificate base64: {e}", path.display()))?;
+        certs.push(der);
+        rest = &after[end..];
+    }
+    if certs.is_empty() {
+        return Err(format!("{}: no PEM certificate found", path.display()));
+    }
+    // parse_x509 panics on malformed DER; check first so a bad file is a start-up error.
+    for der in &certs {
+        if std::panic::catch_unwind(|| {
+            let _ = parse_x509(der);
+        })
+        .is_err()
+        {
+            return Err(format!(
+                "{}: a certificate is not valid DER",
+                path.display()
+            ));
+        }
+    }
+    Ok(certs
+        .into_iter()
+        .map(|der| WrappedX509::new(der, parse_x509))
+        .collect())
+}

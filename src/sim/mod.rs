@@ -1,0 +1,615 @@
+//! The built-in Bedrock runtime simulator: `POST /model/{id}/converse`, with SigV4 / bearer
+//! verification, Bedrock's request-shape validation, deterministic answers, every Bedrock error
+//! on demand, and a record of received requests for tests (`GET/DELETE /_sim/requests`).
+//!
+//! Directives in the last user text steer the answer (tests and demos):
+//! `[sim:error=ThrottlingException]`, `[sim:stop=max_tokens]`, `[sim:tool]` (call the first
+//! tool), `[sim:tools=2]` (parallel calls), `[sim:reasoning]`, `[sim:cache=read:100,write:50]`,
+//! `[sim:unknown-block]`, `[sim:latency=200ms]`.
+
+pub mod validate;
+
+use async_trait::async_trait;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use pingora::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
+use pingora::http::ResponseHeader;
+use pingora::protocols::http::ServerSession;
+use pingora::server::ShutdownWatch;
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// Credentials the simulator accepts by default (used by `conf/local.yaml`).
+pub const LOCAL_ACCESS_KEY: &str = "AKIDBASALTLOCAL";
+pub const LOCAL_SECRET_KEY: &str = "basalt-local-secret-key";
+
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// Check SigV4 / bearer auth (off for load tests).
+    pub verify: bool,
+    /// Accepted (access key, secret key) pairs.
+    pub credentials: Vec<(String, String)>,
+    /// Accepted Bedrock API keys.
+    pub api_keys: Vec<String>,
+    /// Added before every answer.
+    pub latency: Duration,
+    /// Keep the last requests for `GET /_sim/requests`.
+    pub record: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            verify: true,
+            credentials: vec![(LOCAL_ACCESS_KEY.into(), LOCAL_SECRET_KEY.into())],
+            api_keys: vec!["basalt-local-api-key".into()],
+            latency: Duration::ZERO,
+            record: true,
+        }
+    }
+}
+
+/// A request as received (raw path, all headers, exact body).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+pub struct Simulator {
+    options: SimOptions,
+    recorded: Mutex<VecDeque<Recorded>>,
+}
+
+const RECORD_MAX: usize = 200;
+
+impl Simulator {
+    pub fn new(options: SimOptions) -> Self {
+        Simulator {
+            options,
+            recorded: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+/// A complete simulator answer.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+fn error_answer(status: u16, kind: &str, message: &str) -> Answer {
+    Answer {
+        status,
+        headers: vec![(
+            "x-amzn-errortype",
+            format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+        )],
+        body: serde_json::to_vec(&json!({ "message": message })).unwrap_or_default(),
+    }
+}
+
+/// HTTP status Bedrock uses for each exception.
+pub fn exception_status(kind: &str) -> u16 {
+    match kind {
+        "ValidationException" | "ServiceQuotaExceededException" => 400,
+        "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidSignatureException"
+        | "ExpiredTokenException" => 403,
+        "ResourceNotFoundException" => 404,
+        "ModelTimeoutException" => 408,
+        "ThrottlingException" | "ModelNotReadyException" => 429,
+        "ModelErrorException" | "ModelStreamErrorException" => 424,
+        "ServiceUnavailableException" => 503,
+        _ => 500,
+    }
+}
+
+impl Simulator {
+    fn record(&self, r: Recorded) {
+        if !self.options.record {
+            return;
+        }
+        if let Ok(mut q) = self.recorded.lock() {
+            if q.len() >= RECORD_MAX {
+                q.pop_front();
+            }
+            q.push_back(r);
+        }
+    }
+
+    fn recorded_json(&self) -> Vec<u8> {
+        let list: Vec<Value> = self
+            .recorded
+            .lock()
+            .map(|q| {
+                q.iter()
+                    .map(|r| {
+                        json!({
+                            "method": r.method,
+                            "path": r.path,
+                            "headers": r.headers,
+                            "body": String::from_utf8_lossy(&r.body),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        serde_json::to_vec(&list).unwrap_or_default()
+    }
+
+    /// Answer one request (pure apart from the record and the clock).
+    pub fn answer(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Answer {
+        if path.starts_with("/_sim/requests") {
+            if method == "DELETE" {
+                if let Ok(mut q) = self.recorded.lock() {
+                    q.clear();
+                }
+                return Answer {
+                    status: 200,
+                    headers: vec![],
+                    body: b"[]".to_vec(),
+                };
+            }
+            return Answer {
+                status: 200,
+                headers: vec![],
+                body: self.recorded_json(),
+            };
+        }
+        self.record(Recorded {
+            method: method.into(),
+            path: path.into(),
+            headers: headers.to_vec(),
+            body: Bytes::copy_from_slice(body),
+        });
+        let Some(rest) = path.strip_prefix("/model/") else {
+            return error_answer(404, "UnknownOperationException", "unknown operation");
+        };
+        let Some((model_enc, op)) = rest.rsplit_once('/') else {
+            return error_answer(404, "UnknownOperationException", "unknown operation");
+        };
+        if method != "POST" || (op != "converse" && op != "converse-stream") {
+            return error_answer(404, "UnknownOperationException", "unknown operation");
+        }
+        let model = percent_encoding::percent_decode_str(model_enc)
+            .decode_utf8_lossy()
+            .into_owned();
+        if self.options.verify {
+            if let Err((kind, msg)) = self.verify_auth(path, headers, body) {
+                return error_answer(403, kind, &msg);
+            }
+        }
+        let request: Value = match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return error_answer(
+                    400,
+                    "ValidationException",
+                    &format!("Malformed input request: {e}"),
+                )
+            }
+        };
+        if let Err(msg) = validate::validate(&request) {
+            return error_answer(400, "ValidationException", &msg);
+        }
+        converse_answer(&model, &request)
+    }
+
+    /// Verify SigV4 (recomputed with aws-sigv4 over the received headers, raw path and body)
+    /// or a Bedrock API key.
+    fn verify_auth(
+        &self,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<(), (&'static str, String)> {
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let auth = get("authorization").ok_or((
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token".to_owned(),
+        ))?;
+        if let Some(key) = auth.strip_prefix("Bearer ") {
+            return if self.options.api_keys.iter().any(|k| k == key) {
+                Ok(())
+            } else {
+                Err((
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.".into(),
+                ))
+            };
+        }
+        let invalid = |m: &str| ("InvalidSignatureException", m.to_owned());
+        let rest = auth
+            .strip_prefix("AWS4-HMAC-SHA256 ")
+            .ok_or_else(|| invalid("unsupported authorization scheme"))?;
+        let mut credential = "";
+        let mut signed = "";
+        let mut signature = "";
+        for part in rest.split(',') {
+            let part = part.trim();
+            if let Some(v) = part.strip_prefix("Credential=") {
+                credential = v;
+            } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
+                signed = v;
+            } else if let Some(v) = part.strip_prefix("Signature=") {
+                signature = v;
+            }
+        }
+        let scope: Vec<&str> = credential.split('/').collect();
+        if scope.len() != 5 || scope[4] != "aws4_request" {
+            return Err(invalid("malformed credential scope"));
+        }
+        let (ak, region, service) = (scope[0], scope[2], scope[3]);
+        if service != "bedrock" {
+            return Err(invalid(&format!(
+                "Credential should be scoped to correct service: 'bedrock', not '{service}'"
+            )));
+        }
+        let sk = self
+            .options
+            .credentials
+            .iter()
+            .find(|(a, _)| a == ak)
+            .map(|(_, s)| s.clone())
+            .ok_or((
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.".to_owned(),
+            ))?;
+        for required in ["host", "x-amz-date", "content-type"] {
+            if !signed.split(';').any(|h| h == required) {
+                return Err(invalid(&format!("{required} must be signed")));
+            }
+        }
+        let amz_date = get("x-amz-date").ok_or_else(|| invalid("missing x-amz-date"))?;
+        let time = parse_amz_date(amz_date).ok_or_else(|| invalid("bad x-amz-date"))?;
+        let skew = SystemTime::now()
+            .duration_since(time)
+            .unwrap_or_else(|e| e.duration());
+        if skew > Duration::from_secs(300) {
+            return Err(invalid("Signature expired"));
+        }
+        let token = get("x-amz-security-token");
+        if token.is_some() && !signed.split(';').any(|h| h == "x-amz-security-token") {
+            return Err(invalid("x-amz-security-token must be signed"));
+        }
+        let host = get("host").unwrap_or("");
+        let mut to_sign: Vec<(&str, &str)> = Vec::new();
+        for name in signed.split(';') {
+            if name == "x-amz-date" || name == "x-amz-security-token" {
+                continue;
+            }
+            let value =
+                get(name).ok_or_else(|| invalid(&format!("signed header {name} missing")))?;
+            to_sign.push((name, value));
+        }
+        let identity =
+            aws_credential_types::Credentials::new(ak, sk, token.map(str::to_owned), None, "sim")
+                .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name("bedrock")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| invalid(&e.to_string()))?
+            .into();
+        let url = format!("http://{host}{path}");
+        let req = SignableRequest::new("POST", url, to_sign.into_iter(), SignableBody::Bytes(body))
+            .map_err(|e| invalid(&e.to_string()))?;
+        let (_, expected) = sign(req, &params)
+            .map_err(|e| invalid(&e.to_string()))?
+            .into_parts();
+        if expected != signature {
+            return Err(invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."));
+        }
+        Ok(())
+    }
+}
+
+fn parse_amz_date(s: &str) -> Option<SystemTime> {
+    // YYYYMMDDTHHMMSSZ
+    if s.len() != 16 || &s[8..9] != "T" || !s.ends_with('Z') {
+        return None;
+    }
+    let n = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
+    let (y, mo, d, h, mi, se) = (
+        n(0, 4)?,
+        n(4, 6)?,
+        n(6, 8)?,
+        n(9, 11)?,
+        n(11, 13)?,
+        n(13, 15)?,
+    );
+    // days from civil (Howard Hinnant)
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + h * 3600 + mi * 60 + se;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
+}
+
+/// The text of the last user message (directives are read from it).
+fn last_user_text(request: &Value) -> String {
+    let mut out = String::new();
+    if let Some(m) = request["messages"].as_array().and_then(|m| m.last()) {
+        if m["role"] == "user" {
+            for b in m["content"].as_array().into_iter().flatten() {
+                if let Some(t) = b["text"].as_str() {
+                    out.push_str(t);
+                }
+                if let Some(items) = b["toolResult"]["content"].as_array() {
+                    for i in items {
+                        if let Some(t) = i["text"].as_str() {
+                            out.push_str(t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `[sim:key=value]` or `[sim:key]` in the text.
+pub fn directive<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+    let needle = format!("[sim:{key}");
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&needle) {
+        let rest = &text[from + found + needle.len()..];
+        if let Some(value) = rest.strip_prefix(']') {
+            let _ = value;
+            return Some("");
+        }
+        if let Some(value) = rest.strip_prefix('=') {
+            return value.find(']').map(|end| &value[..end]);
+        }
+        from += found + needle.len();
+    }
+    None
+}
+
+fn example_value(schema: &Value) -> Value {
+    match schema["type"].as_str() {
+        Some("string") => schema["enum"].get(0).cloned().unwrap_or(json!("Paris")),
+        Some("integer") => json!(1),
+        Some("number") => json!(1.5),
+        Some("boolean") => json!(true),
+        Some("array") => json!([example_value(&schema["items"])]),
+        Some("object") | None => {
+            let mut obj = serde_json::Map::new();
+            if let Some(props) = schema["properties"].as_object() {
+                for (k, v) in props {
+                    obj.insert(k.clone(), example_value(v));
+                }
+            }
+            Value::Object(obj)
+        }
+        _ => Value::Null,
+    }
+}
+
+fn estimate_tokens(v: &Value) -> u64 {
+    (v.to_string().len() as u64 / 4).max(1)
+}
+
+/// The deterministic content blocks, stop reason and usage for a request.
+pub struct Reply {
+    pub blocks: Vec<Value>,
+    pub stop_reason: String,
+    pub usage: Value,
+}
+
+pub fn reply_for(model: &str, request: &Value) -> Result<Reply, (String, String)> {
+    let text = last_user_text(request);
+    if let Some(kind) = directive(&text, "error") {
+        return Err((kind.to_owned(), format!("simulated {kind}")));
+    }
+    let mut blocks = Vec::new();
+    if directive(&text, "reasoning").is_some() {
+        blocks.push(json!({"reasoningContent": {"reasoningText": {"text": "Let me think about this step by step.", "signature": "c2ltLXNpZ25hdHVyZQ=="}}}));
+    }
+    let tools: Vec<&Value> = request["toolConfig"]["tools"]
+        .as_array()
+        .map(|t| t.iter().filter(|t| t.get("toolSpec").is_some()).collect())
+        .unwrap_or_default();
+    let calls = if directive(&text, "tool").is_some() {
+        1
+    } else {
+        directive(&text, "tools")
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0)
+    };
+    let mut stop_reason = "end_turn".to_owned();
+    if calls > 0 && !tools.is_empty() {
+        for i in 0..calls {
+            let spec = &tools[i % tools.len()]["toolSpec"];
+            blocks.push(json!({"toolUse": {
+                "toolUseId": format!("tooluse_sim{i:02}"),
+                "name": spec["name"],
+                "input": example_value(&spec["inputSchema"]["json"]),
+            }}));
+        }
+        stop_reason = "tool_use".into();
+    } else {
+        let wants_json = request.pointer("/outputConfig/textFormat").is_some();
+        let answer = if wants_json {
+            let schema: Value = request
+                .pointer("/outputConfig/textFormat/structure/jsonSchema/schema")
+                .and_then(Value::as_str)
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or(json!({"type": "object"}));
+            example_value(&schema).to_string()
+        } else {
+            let echo: String = text.chars().take(200).collect();
+            format!("Hello from the Bedrock simulator ({model}). You said: {echo}")
+        };
+        blocks.push(json!({"text": answer}));
+    }
+    if directive(&text, "unknown-block").is_some() {
+        blocks.push(json!({"futureBlockType": {"anything": 1}}));
+    }
+    if let Some(stop) = directive(&text, "stop") {
+        stop_reason = stop.to_owned();
+    }
+    let input = estimate_tokens(&request["messages"]) + estimate_tokens(&request["system"]);
+    let output = blocks.iter().map(estimate_tokens).sum::<u64>();
+    let mut usage =
+        json!({"inputTokens": input, "outputTokens": output, "totalTokens": input + output});
+    if let Some(cache) = directive(&text, "cache") {
+        for part in cache.split(',') {
+            if let Some((k, v)) = part.split_once(':') {
+                let n: u64 = v.parse().unwrap_or(0);
+                match k {
+                    "read" => usage["cacheReadInputTokens"] = json!(n),
+                    "write" => usage["cacheWriteInputTokens"] = json!(n),
+                    _ => {}
+                }
+            }
+        }
+        let total = input
+            + output
+            + usage["cacheReadInputTokens"].as_u64().unwrap_or(0)
+            + usage["cacheWriteInputTokens"].as_u64().unwrap_or(0);
+        usage["totalTokens"] = json!(total);
+    }
+    Ok(Reply {
+        blocks,
+        stop_reason,
+        usage,
+    })
+}
+
+fn converse_answer(model: &str, request: &Value) -> Answer {
+    match reply_for(model, request) {
+        Err((kind, message)) => error_answer(exception_status(&kind), &kind, &message),
+        Ok(r) => Answer {
+            status: 200,
+            headers: vec![],
+            body: serde_json::to_vec(&json!({
+                "output": {"message": {"role": "assistant", "content": r.blocks}},
+                "stopReason": r.stop_reason,
+                "usage": r.usage,
+                "metrics": {"latencyMs": 1},
+            }))
+            .unwrap_or_default(),
+        },
+    }
+}
+
+#[async_trait]
+impl HttpServerApp for Simulator {
+    async fn process_new_http(
+        self: &Arc<Self>,
+        mut http: ServerSession,
+        shutdown: &ShutdownWatch,
+    ) -> Option<ReusedHttpStream> {
+        match http.read_request().await {
+            Ok(true) => {}
+            _ => return None,
+        }
+        http.set_keepalive(if *shutdown.borrow() { None } else { Some(60) });
+        let method = http.req_header().method.as_str().to_owned();
+        let path = String::from_utf8_lossy(http.req_header().raw_path()).into_owned();
+        let headers: Vec<(String, String)> = http
+            .req_header()
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        loop {
+            match http.read_request_body().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(_) => return None,
+            }
+        }
+        let text_directive_latency = std::str::from_utf8(&body)
+            .ok()
+            .and_then(|t| directive(t, "latency"))
+            .and_then(crate::config::model::parse_duration);
+        let delay = text_directive_latency.unwrap_or(self.options.latency);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        let answer = self.answer(&method, &path, &headers, &body);
+        let mut resp = ResponseHeader::build(answer.status, Some(4 + answer.headers.len())).ok()?;
+        resp.insert_header("content-type", "application/json")
+            .ok()?;
+        resp.insert_header("content-length", answer.body.len().to_string())
+            .ok()?;
+        resp.insert_header(
+            "x-amzn-requestid",
+            format!("sim-{:016x}", fastrand::u64(..)),
+        )
+        .ok()?;
+        for (k, v) in answer.headers {
+            resp.insert_header(k, v).ok()?;
+        }
+        http.write_response_header(Box::new(resp)).await.ok()?;
+        http.write_response_body(Bytes::from(answer.body), true)
+            .await
+            .ok()?;
+        let persistent = HttpPersistentSettings::for_session(&http);
+        match http.finish().await {
+            Ok(c) => c.map(|s| ReusedHttpStream::from_reusable_stream(s, persistent)),
+            Err(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amz_date() {
+        let t = parse_amz_date("20231114T221320Z").unwrap();
+        assert_eq!(
+            t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
+            1_700_000_000
+        );
+    }
+
+    #[test]
+    fn directives() {
+        assert_eq!(
+            directive("x [sim:error=ThrottlingException] y", "error"),
+            Some("ThrottlingException")
+        );
+        assert_eq!(directive("[sim:tool]", "tool"), Some(""));
+        assert_eq!(directive("[sim:tools=2]", "tool"), None);
+        assert_eq!(directive("[sim:tools=2] [sim:tool]", "tool"), Some(""));
+        assert_eq!(directive("[sim:tools=2]", "tools"), Some("2"));
+        assert_eq!(directive("nothing", "tool"), None);
+    }
+}

@@ -1,0 +1,474 @@
+//! Converse request-shape rules as Bedrock enforces them (unions hold exactly one member, user
+//! first, alternation, no blank text, toolConfig when tool blocks exist, ranges, ≤ 4 cache
+//! points, thinking rules). Returns the ValidationException message Bedrock would send.
+
+use serde_json::{Map, Value};
+
+const TOP_LEVEL: &[&str] = &[
+    "messages",
+    "system",
+    "inferenceConfig",
+    "toolConfig",
+    "guardrailConfig",
+    "additionalModelRequestFields",
+    "additionalModelResponseFieldPaths",
+    "promptVariables",
+    "requestMetadata",
+    "performanceConfig",
+    "serviceTier",
+    "outputConfig",
+];
+const CONTENT_MEMBERS: &[&str] = &[
+    "text",
+    "image",
+    "document",
+    "video",
+    "audio",
+    "toolUse",
+    "toolResult",
+    "guardContent",
+    "cachePoint",
+    "reasoningContent",
+    "citationsContent",
+    "searchResult",
+];
+
+fn one_member<'v>(
+    v: &'v Value,
+    at: &str,
+    allowed: &[&str],
+) -> Result<(&'v str, &'v Value), String> {
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("{at} must be an object"))?;
+    if obj.len() != 1 {
+        return Err(format!(
+            "{at} must have exactly one member set, found {}",
+            obj.len()
+        ));
+    }
+    let (k, v) = obj.iter().next().ok_or_else(|| format!("{at} is empty"))?;
+    if !allowed.contains(&k.as_str()) {
+        return Err(format!("{at} has unknown member `{k}`"));
+    }
+    Ok((k.as_str(), v))
+}
+
+fn name_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn id_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b))
+}
+
+fn base64_ok(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_str).is_some_and(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+    })
+}
+
+fn text_ok(v: &Value, at: &str) -> Result<(), String> {
+    match v.as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(()),
+        Some(_) => Err(format!("The text field in the ContentBlock object at {at} is blank. Add text to the text field, and try again.")),
+        None => Err(format!("{at}.text must be a string")),
+    }
+}
+
+/// Validate a Converse request body. `Ok` carries the number of cache points found.
+pub fn validate(body: &Value) -> Result<(), String> {
+    let obj = body
+        .as_object()
+        .ok_or("request body must be a JSON object")?;
+    for k in obj.keys() {
+        if !TOP_LEVEL.contains(&k.as_str()) {
+            return Err(format!("Unrecognized field \"{k}\""));
+        }
+    }
+    let mut cache_points = 0usize;
+
+    if let Some(system) = obj.get("system") {
+        let list = system.as_array().ok_or("system must be a list")?;
+        for (i, b) in list.iter().enumerate() {
+            let at = format!("system.{i}");
+            let (k, v) = one_member(b, &at, &["text", "guardContent", "cachePoint"])?;
+            match k {
+                "text" => text_ok(v, &at)?,
+                "cachePoint" => cache_points += 1,
+                _ => {}
+            }
+        }
+    }
+
+    let messages = obj
+        .get("messages")
+        .and_then(Value::as_array)
+        .ok_or("messages must be a non-empty list")?;
+    if messages.is_empty() {
+        return Err("A conversation must start with a user message. Try again with a conversation that starts with a user message.".into());
+    }
+    let mut has_tool_blocks = false;
+    let mut prev_role = "";
+    let mut prev_tool_ids: Vec<String> = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        let role = m.get("role").and_then(Value::as_str).unwrap_or("");
+        if role != "user" && role != "assistant" {
+            return Err(format!("messages.{i}.role must be user or assistant"));
+        }
+        if i == 0 && role != "user" {
+            return Err("A conversation must start with a user message. Try again with a conversation that starts with a user message.".into());
+        }
+        if role == prev_role {
+            return Err("A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.".into());
+        }
+        let content = m
+            .get("content")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("messages.{i}.content must be a list"))?;
+        if content.is_empty() {
+            return Err(format!("messages.{i}.content must not be empty"));
+        }
+        let mut this_tool_ids = Vec::new();
+        let mut has_doc = false;
+        let mut has_text = false;
+        for (j, b) in content.iter().enumerate() {
+            let at = format!("messages.{i}.content.{j}");
+            let (k, v) = one_member(b, &at, CONTENT_MEMBERS)?;
+            match k {
+                "text" => {
+                    text_ok(v, &at)?;
+                    has_text = true;
+                }
+                "image" | "document" | "audio" => {
+                    if role != "user" {
+                        return Err(format!(
+                            "{at}: {k} blocks are only allowed in user messages"
+                        ));
+                    }
+                    let format = v.get("format").and_then(Value::as_str).unwrap_or("");
+                    let formats: &[&str] = match k {
+                        "image" => &["png", "jpeg", "gif", "webp"],
+                        "document" => &[
+                            "pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md",
+                        ],
+                        _ => &[
+                            "mp3", "opus", "wav", "aac", "flac", "mp4", "ogg", "mkv", "mka",
+                            "x-aac", "m4a", "mpeg", "mpga", "pcm", "webm",
+                        ],
+                    };
+                    if !formats.contains(&format) {
+                        return Err(format!("{at}.{k}.format `{format}` is not valid"));
+                    }
+                    let source = v
+                        .get("source")
+                        .ok_or_else(|| format!("{at}.{k}.source is required"))?;
+                    let (sk, sv) = one_member(
+                        source,
+                        &format!("{at}.{k}.source"),
+                        &["bytes", "s3Location", "text", "content"],
+                    )?;
+                    if sk == "bytes" && !base64_ok(Some(sv)) {
+                        return Err(format!("{at}.{k}.source.bytes is not valid base64"));
+                    }
+                    if k == "document" {
+                        has_doc = true;
+                        let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+                        let name_valid = !name.is_empty()
+                            && name.len() <= 200
+                            && !name.contains("  ")
+                            && name
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || " -()[]".contains(c));
+                        if !name_valid {
+                            return Err(format!("{at}.document.name `{name}` is not valid"));
+                        }
+                    }
+                }
+                "toolUse" => {
+                    has_tool_blocks = true;
+                    if role != "assistant" {
+                        return Err(format!(
+                            "{at}: toolUse blocks are only allowed in assistant messages"
+                        ));
+                    }
+                    let id = v.get("toolUseId").and_then(Value::as_str).unwrap_or("");
+                    let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+                    if !id_ok(id) {
+                        return Err(format!(
+                            "{at}.toolUse.toolUseId `{id}` does not match [a-zA-Z0-9_.:-]{{1,64}}"
+                        ));
+                    }
+                    if !name_ok(name) {
+                        return Err(format!(
+                            "{at}.toolUse.name `{name}` does not match [a-zA-Z0-9_-]{{1,64}}"
+                        ));
+                    }
+                    if v.get("input").is_none() {
+                        return Err(format!("{at}.toolUse.input is required"));
+                    }
+                    this_tool_ids.push(id.to_owned());
+                }
+                "toolResult" => {
+                    has_tool_blocks = true;
+                    if role != "user" {
+                        return Err(format!(
+                            "{at}: toolResult blocks are only allowed in user messages"
+                        ));
+                    }
+                    let id = v.get("toolUseId").and_then(Value::as_str).unwrap_or("");
+                    if !prev_tool_ids.iter().any(|p| p == id) {
+                        return Err(format!("{at}.toolResult.toolUseId `{id}` does not match a toolUse in the previous assistant message"));
+                    }
+                    let items = v
+                        .get("content")
+                        .and_then(Value::as_array)
+                        .ok_or_else(|| format!("{at}.toolResult.content must be a list"))?;
+                    for (n, item) in items.iter().enumerate() {
+                        let iat = format!("{at}.toolResult.content.{n}");
+                        let (ik, iv) = one_member(
+                            item,
+                            &iat,
+                            &["json", "text", "image", "document", "video", "searchResult"],
+                        )?;
+                        if ik == "text" {
+                            text_ok(iv, &iat)?;
+                        }
+                    }
+                }
+                "reasoningContent" => {
+                    if role != "assistant" {
+                        return Err(format!(
+                            "{at}: reasoningContent is only allowed in assistant messages"
+                        ));
+                    }
+                    one_member(
+                        v,
+                        &format!("{at}.reasoningContent"),
+                        &["reasoningText", "redactedContent"],
+                    )?;
+                }
+                "cachePoint" => cache_points += 1,
+                _ => {}
+            }
+        }
+        if has_doc && !has_text {
+            return Err(format!(
+                "messages.{i}: a document block requires a text block in the same message"
+            ));
+        }
+        prev_tool_ids = this_tool_ids;
+        prev_role = role;
+    }
+
+    let tool_config = obj.get("toolConfig");
+    if has_tool_blocks && tool_config.is_none() {
+        return Err("The toolConfig field must be defined when using toolUse and toolResult content blocks.".into());
+    }
+    let mut forced_tool = false;
+    if let Some(tc) = tool_config {
+        let tc = tc.as_object().ok_or("toolConfig must be an object")?;
+        for k in tc.keys() {
+            if k != "tools" && k != "toolChoice" {
+                return Err(format!("Unrecognized field \"toolConfig.{k}\""));
+            }
+        }
+        let tools = tc
+            .get("tools")
+            .and_then(Value::as_array)
+            .filter(|t| !t.is_empty())
+            .ok_or("toolConfig.tools must be a non-empty list")?;
+        let mut names = Vec::new();
+        for (i, t) in tools.iter().enumerate() {
+            let at = format!("toolConfig.tools.{i}");
+            let (k, v) = one_member(t, &at, &["toolSpec", "systemTool", "cachePoint"])?;
+            if k == "cachePoint" {
+                cache_points += 1;
+                continue;
+            }
+            if k == "toolSpec" {
+                let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+                if !name_ok(name) {
+                    return Err(format!(
+                        "{at}.toolSpec.name `{name}` does not match [a-zA-Z0-9_-]{{1,64}}"
+                    ));
+                }
+                if let Some(d) = v.get("description") {
+                    if d.as_str().is_none_or(str::is_empty) {
+                        return Err(format!(
+                            "{at}.toolSpec.description must be a non-empty string"
+                        ));
+                    }
+                }
+                let schema = v
+                    .get("inputSchema")
+                    .ok_or_else(|| format!("{at}.toolSpec.inputSchema is required"))?;
+                let (_, json) =
+                    one_member(schema, &format!("{at}.toolSpec.inputSchema"), &["json"])?;
+                if json.get("type").and_then(Value::as_str) != Some("object") {
+                    return Err(format!(
+                        "{at}.toolSpec.inputSchema.json: the top-level schema type must be object"
+                    ));
+                }
+                names.push(name.to_owned());
+            }
+        }
+        if let Some(choice) = tc.get("toolChoice") {
+            let (k, v) = one_member(choice, "toolConfig.toolChoice", &["auto", "any", "tool"])?;
+            if k != "auto" {
+                forced_tool = true;
+            }
+            if k == "tool" {
+                let name = v.get("name").and_then(Value::as_str).unwrap_or("");
+                if !names.iter().any(|n| n == name) {
+                    return Err(format!(
+                        "toolConfig.toolChoice.tool.name `{name}` is not a defined tool"
+                    ));
+                }
+            }
+        }
+    }
+
+    let mut max_tokens = None;
+    if let Some(ic) = obj.get("inferenceConfig") {
+        let ic: &Map<String, Value> = ic.as_object().ok_or("inferenceConfig must be an object")?;
+        for (k, v) in ic {
+            match k.as_str() {
+                "maxTokens" => {
+                    let m = v
+                        .as_u64()
+                        .filter(|m| *m >= 1)
+                        .ok_or("inferenceConfig.maxTokens must be an integer ≥ 1")?;
+                    max_tokens = Some(m);
+                }
+                "temperature" | "topP" => {
+                    let x = v
+                        .as_f64()
+                        .ok_or_else(|| format!("inferenceConfig.{k} must be a number"))?;
+                    if !(0.0..=1.0).contains(&x) {
+                        return Err(format!(
+                            "inferenceConfig.{k} must be between 0 and 1, got {x}"
+                        ));
+                    }
+                }
+                "stopSequences" => {
+                    let list = v
+                        .as_array()
+                        .ok_or("inferenceConfig.stopSequences must be a list")?;
+                    if list.iter().any(|s| s.as_str().is_none_or(str::is_empty)) {
+                        return Err(
+                            "inferenceConfig.stopSequences must hold non-empty strings".into()
+                        );
+                    }
+                }
+                other => return Err(format!("Unrecognized field \"inferenceConfig.{other}\"")),
+            }
+        }
+    }
+
+    if let Some(thinking) = obj
+        .get("additionalModelRequestFields")
+        .and_then(|a| a.get("thinking"))
+    {
+        if thinking.get("type").and_then(Value::as_str) == Some("enabled") {
+            let budget = thinking
+                .get("budget_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            if budget < 1024 {
+                return Err(
+                    "thinking.budget_tokens: Input should be greater than or equal to 1024".into(),
+                );
+            }
+            if max_tokens.is_some_and(|m| budget >= m) {
+                return Err("`max_tokens` must be greater than `thinking.budget_tokens`".into());
+            }
+            if forced_tool {
+                return Err("Thinking may not be enabled when tool_choice forces tool use.".into());
+            }
+        }
+    }
+
+    if let Some(oc) = obj.get("outputConfig") {
+        if let Some(tf) = oc.get("textFormat") {
+            if tf.get("type").and_then(Value::as_str) != Some("json_schema") {
+                return Err("outputConfig.textFormat.type must be json_schema".into());
+            }
+            let schema = tf
+                .pointer("/structure/jsonSchema/schema")
+                .and_then(Value::as_str)
+                .ok_or("outputConfig.textFormat.structure.jsonSchema.schema must be a string")?;
+            serde_json::from_str::<Value>(schema).map_err(|e| {
+                format!("outputConfig.textFormat.structure.jsonSchema.schema is not JSON: {e}")
+            })?;
+        }
+    }
+
+    if cache_points > 4 {
+        return Err(format!(
+            "A maximum of 4 blocks with cache_control may be provided. Found {cache_points}."
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn accepts_minimal() {
+        validate(&json!({"messages":[{"role":"user","content":[{"text":"hi"}]}]})).unwrap();
+    }
+
+    #[test]
+    fn rejects_each_rule() {
+        let cases = [
+            (
+                json!({"messages":[{"role":"assistant","content":[{"text":"hi"}]}]}),
+                "start with a user",
+            ),
+            (
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]},{"role":"user","content":[{"text":"b"}]}]}),
+                "alternate",
+            ),
+            (
+                json!({"messages":[{"role":"user","content":[{"text":"  "}]}]}),
+                "blank",
+            ),
+            (
+                json!({"messages":[{"role":"user","content":[{"text":"a","image":{}}]}]}),
+                "exactly one member",
+            ),
+            (
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"temperature":1.5}}),
+                "between 0 and 1",
+            ),
+            (
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]},{"role":"assistant","content":[{"toolUse":{"toolUseId":"t1","name":"f","input":{}}}]}]}),
+                "toolConfig field must be defined",
+            ),
+            (
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"bogus":1}),
+                "Unrecognized",
+            ),
+            (
+                json!({"system":[{"cachePoint":{"type":"default"}},{"cachePoint":{"type":"default"}},{"cachePoint":{"type":"default"}},{"cachePoint":{"type":"default"}},{"cachePoint":{"type":"default"}}],"messages":[{"role":"user","content":[{"text":"a"}]}]}),
+                "maximum of 4",
+            ),
+        ];
+        for (body, want) in cases {
+            let err = validate(&body).unwrap_err();
+            assert!(err.contains(want), "{err} should contain {want}");
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Pure translation between OpenAI chat completions and Bedrock Converse: no I/O, no clock, no
+//! environment, no Pingora. Inputs and context in, result out — this is where correctness
+//! lives and where the golden tests in `tests/fixtures/` point.
+
+pub mod names;
+pub mod request;
+pub mod response;

@@ -1,0 +1,959 @@
+//! OpenAI chat-completions request → Bedrock Converse request. Pure: no I/O, no clock, no env.
+//! Every OpenAI field is translated here or rejected with a 400 that names it.
+
+use super::names::{tool_id, ToolNames};
+use crate::bedrock::types as cv;
+use crate::error::GatewayError;
+use crate::openai as oa;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// What translation needs besides the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext<'c> {
+    /// The Bedrock model id that will be called (backend override or the client's model).
+    pub model_id: &'c str,
+}
+
+/// The translated request plus what the response leg needs to map back.
+#[derive(Debug)]
+pub struct Translated<'a> {
+    pub converse: cv::ConverseRequest<'a>,
+    pub stream: bool,
+    pub include_usage: bool,
+    pub tool_names: ToolNames,
+}
+
+/// Text placed before a conversation that starts with an assistant turn (Bedrock requires the
+/// first message to be a user message).
+pub const LEADING_USER_TEXT: &str = ".";
+/// Text placed in a user turn that carries a document but no text (Bedrock requires one).
+pub const DOCUMENT_ONLY_TEXT: &str = "(see the attached document)";
+
+const EMPTY_OBJECT_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
+const OBJECT_SCHEMA: &str = r#"{"type":"object"}"#;
+const EMPTY_INPUT: &str = "{}";
+
+fn static_raw(s: &'static str) -> &'static RawValue {
+    // The constants above are valid JSON; the fallback exists only so that this cannot panic.
+    serde_json::from_str(s).unwrap_or(RawValue::NULL)
+}
+
+/// Translate a parsed OpenAI request.
+pub fn translate<'a>(
+    req: &'a oa::ChatRequest<'a>,
+    ctx: &RequestContext<'_>,
+) -> Result<Translated<'a>, GatewayError> {
+    reject_unsupported(req)?;
+    let _ = ctx.model_id;
+
+    let mut tool_names = ToolNames::default();
+    let tool_config = tool_config(req, &mut tool_names)?;
+    let tools_enabled = tool_config.is_some();
+
+    let messages = req
+        .messages
+        .as_deref()
+        .ok_or_else(|| GatewayError::invalid("`messages` is required", Some("messages")))?;
+    if messages.is_empty() {
+        return Err(GatewayError::invalid(
+            "`messages` must contain at least one message",
+            Some("messages"),
+        ));
+    }
+    let (system, messages) = convert_messages(messages, tools_enabled, &mut tool_names)?;
+
+    let converse = cv::ConverseRequest {
+        messages,
+        system,
+        inference_config: inference_config(req)?,
+        tool_config,
+        additional_model_request_fields: None,
+        output_config: output_config(req)?,
+        request_metadata: request_metadata(req)?,
+        service_tier: service_tier(req)?,
+    };
+    Ok(Translated {
+        converse,
+        stream: req.stream.unwrap_or(false),
+        include_usage: req
+            .stream_options
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false),
+        tool_names,
+    })
+}
+
+/// Fields Bedrock cannot honour: a 400 that names the field rather than silence.
+fn reject_unsupported(req: &oa::ChatRequest<'_>) -> Result<(), GatewayError> {
+    if let Some(n) = req.n {
+        if n != 1 {
+            return Err(GatewayError::unsupported(
+                "n",
+                format!("`n` = {n} is not supported: Bedrock returns exactly one choice"),
+            ));
+        }
+    }
+    if req.logprobs == Some(true) {
+        return Err(GatewayError::unsupported(
+            "logprobs",
+            "`logprobs` is not supported: Bedrock Converse returns no log probabilities",
+        ));
+    }
+    if req.top_logprobs.is_some_and(|n| n > 0) {
+        return Err(GatewayError::unsupported(
+            "top_logprobs",
+            "`top_logprobs` is not supported: Bedrock Converse returns no log probabilities",
+        ));
+    }
+    if let Some(bias) = req.logit_bias {
+        if bias.get().trim() != "{}" {
+            return Err(GatewayError::unsupported(
+                "logit_bias",
+                "`logit_bias` is not supported by Bedrock Converse",
+            ));
+        }
+    }
+    for (param, value) in [
+        ("frequency_penalty", req.frequency_penalty),
+        ("presence_penalty", req.presence_penalty),
+    ] {
+        if value.is_some_and(|v| v != 0.0) {
+            return Err(GatewayError::unsupported(
+                param,
+                format!("`{param}` is not supported by Bedrock Converse (only 0 is accepted)"),
+            ));
+        }
+    }
+    if req.audio.is_some() {
+        return Err(GatewayError::unsupported(
+            "audio",
+            "`audio` output is not supported by Bedrock Converse",
+        ));
+    }
+    if let Some(m) = &req.modalities {
+        if let Some(other) = m.iter().find(|m| m.as_ref() != "text") {
+            return Err(GatewayError::unsupported(
+                "modalities",
+                format!(
+                    "output modality `{other}` is not supported: Bedrock Converse returns text"
+                ),
+            ));
+        }
+    }
+    if req.prediction.is_some() {
+        return Err(GatewayError::unsupported(
+            "prediction",
+            "`prediction` (predicted outputs) is not supported by Bedrock Converse",
+        ));
+    }
+    if req.web_search_options.is_some() {
+        return Err(GatewayError::unsupported(
+            "web_search_options",
+            "`web_search_options` is not supported by Bedrock Converse",
+        ));
+    }
+    if req.verbosity.is_some() {
+        return Err(GatewayError::unsupported(
+            "verbosity",
+            "`verbosity` is not supported by Bedrock Converse",
+        ));
+    }
+    Ok(())
+}
+
+fn inference_config<'a>(
+    req: &'a oa::ChatRequest<'a>,
+) -> Result<cv::InferenceConfig<'a>, GatewayError> {
+    let (param, max) = match (req.max_completion_tokens, req.max_tokens) {
+        (Some(m), _) => ("max_completion_tokens", Some(m)),
+        (None, Some(m)) => ("max_tokens", Some(m)),
+        (None, None) => ("max_tokens", None),
+    };
+    let max_tokens = match max {
+        Some(m) if m < 1 => {
+            return Err(GatewayError::invalid(
+                format!("`{param}` must be at least 1, got {m}"),
+                Some(param),
+            ))
+        }
+        Some(m) => Some(m as u64),
+        None => None,
+    };
+    let temperature = match req.temperature {
+        Some(t) if !(0.0..=2.0).contains(&t) => {
+            return Err(GatewayError::invalid(
+                format!("`temperature` must be between 0 and 2, got {t}"),
+                Some("temperature"),
+            ))
+        }
+        // OpenAI allows 0..2, Bedrock 0..1: values above 1 are clamped to 1.
+        Some(t) => Some(t.min(1.0)),
+        None => None,
+    };
+    let top_p = match req.top_p {
+        Some(p) if !(0.0..=1.0).contains(&p) => {
+            return Err(GatewayError::invalid(
+                format!("`top_p` must be between 0 and 1, got {p}"),
+                Some("top_p"),
+            ))
+        }
+        other => other,
+    };
+    let stop_sequences = match &req.stop {
+        None => Vec::new(),
+        Some(oa::Stop::One(s)) => non_empty(s).into_iter().collect(),
+        Some(oa::Stop::Many(list)) => list.iter().filter_map(non_empty).collect(),
+    };
+    Ok(cv::InferenceConfig {
+        max_tokens,
+        temperature,
+        top_p,
+        stop_sequences,
+    })
+}
+
+fn non_empty<'a>(s: &'a Cow<'a, str>) -> Option<Cow<'a, str>> {
+    (!s.is_empty()).then(|| Cow::Borrowed(s.as_ref()))
+}
+
+/// `tools`/`functions` + `tool_choice`/`function_call` → `toolConfig` (None when no tool may be
+/// called: no tools, or `tool_choice: "none"`).
+fn tool_config<'a>(
+    req: &'a oa::ChatRequest<'a>,
+    names: &mut ToolNames,
+) -> Result<Option<cv::ToolConfig<'a>>, GatewayError> {
+    let (defs, choice, list_param, choice_param): (Vec<(&oa::FunctionDef, String)>, _, _, _) =
+        match (&req.tools, &req.functions) {
+            (Some(tools), _) => {
+                let mut defs = Vec::with_capacity(tools.len());
+                for (i, t) in tools.iter().enumerate() {
+                    if t.kind != "function" {
+                        return Err(GatewayError::unsupported(
+                            format!("tools[{i}].type"),
+                            format!(
+                                "tool type `{}` is not supported: Bedrock accepts function tools only",
+                                t.kind
+                            ),
+                        ));
+                    }
+                    let f = t.function.as_ref().ok_or_else(|| {
+                        GatewayError::invalid(
+                            format!("`tools[{i}].function` is required"),
+                            Some(&format!("tools[{i}].function")),
+                        )
+                    })?;
+                    defs.push((f, format!("tools[{i}].function.name")));
+                }
+                (defs, req.tool_choice.as_ref(), "tools", "tool_choice")
+            }
+            (None, Some(functions)) => (
+                functions
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f, format!("functions[{i}].name")))
+                    .collect(),
+                req.function_call.as_ref(),
+                "functions",
+                "function_call",
+            ),
+            (None, None) => {
+                return match &req.tool_choice {
+                    Some(oa::ToolChoice::Mode(m)) if m == "none" || m == "auto" => Ok(None),
+                    None => Ok(None),
+                    Some(_) => Err(GatewayError::invalid(
+                        "`tool_choice` requires `tools`",
+                        Some("tool_choice"),
+                    )),
+                };
+            }
+        };
+    if defs.is_empty() {
+        return Ok(None);
+    }
+    for (f, param) in &defs {
+        if f.name.is_empty() {
+            return Err(GatewayError::invalid(
+                "tool name must not be empty",
+                Some(param),
+            ));
+        }
+    }
+
+    // Resolve the choice first: it may restrict the tool list (allowed_tools) or disable tools.
+    let mut allowed: Option<Vec<&str>> = None;
+    let bedrock_choice = match choice {
+        None => None,
+        Some(oa::ToolChoice::Mode(m)) => match m.as_ref() {
+            "auto" => Some(cv::ToolChoice::Auto(cv::Empty {})),
+            "required" | "any" => Some(cv::ToolChoice::Any(cv::Empty {})),
+            "none" => return Ok(None),
+            other => return Err(GatewayError::invalid(
+                format!(
+                    "unknown `{choice_param}` value `{other}` (expected none, auto or required)"
+                ),
+                Some(choice_param),
+            )),
+        },
+        Some(oa::ToolChoice::Object(o)) => {
+            let named = o
+                .function
+                .as_ref()
+                .map(|f| f.name.as_ref())
+                .or(o.name.as_deref());
+            if let Some(at) = &o.allowed_tools {
+                allowed = Some(
+                    at.tools
+                        .iter()
+                        .filter_map(|t| t.function.as_ref().map(|f| f.name.as_ref()))
+                        .collect(),
+                );
+                match at.mode.as_ref() {
+                    "auto" => Some(cv::ToolChoice::Auto(cv::Empty {})),
+                    "required" => Some(cv::ToolChoice::Any(cv::Empty {})),
+                    other => {
+                        return Err(GatewayError::invalid(
+                            format!(
+                                "unknown allowed_tools mode `{other}` (expected auto or required)"
+                            ),
+                            Some(choice_param),
+                        ))
+                    }
+                }
+            } else if let Some(name) = named {
+                if !defs.iter().any(|(f, _)| f.name == name) {
+                    return Err(GatewayError::invalid(
+                        format!(
+                            "`{choice_param}` names `{name}`, which is not among `{list_param}`"
+                        ),
+                        Some(choice_param),
+                    ));
+                }
+                Some(cv::ToolChoice::Tool {
+                    name: names.register(name),
+                })
+            } else {
+                return Err(GatewayError::invalid(
+                    format!("`{choice_param}` object must name a function"),
+                    Some(choice_param),
+                ));
+            }
+        }
+    };
+
+    let mut tools = Vec::with_capacity(defs.len());
+    for (f, _) in defs {
+        if let Some(allowed) = &allowed {
+            if !allowed.contains(&f.name.as_ref()) {
+                continue;
+            }
+        }
+        tools.push(cv::Tool::ToolSpec(cv::ToolSpec {
+            name: names.register(&f.name),
+            description: f.description.as_deref().filter(|d| !d.is_empty()),
+            input_schema: cv::InputSchema {
+                json: f
+                    .parameters
+                    .unwrap_or_else(|| static_raw(EMPTY_OBJECT_SCHEMA)),
+            },
+            strict: None,
+        }));
+    }
+    if tools.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(cv::ToolConfig {
+        tools,
+        tool_choice: bedrock_choice,
+    }))
+}
+
+/// Builds alternating messages: merges consecutive same-role turns.
+struct Turns<'a> {
+    messages: Vec<cv::Message<'a>>,
+}
+
+impl<'a> Turns<'a> {
+    fn push(&mut self, role: cv::Role, blocks: Vec<cv::ContentBlock<'a>>) {
+        if blocks.is_empty() {
+            return;
+        }
+        match self.messages.last_mut() {
+            Some(last) if last.role == role => last.content.extend(blocks),
+            _ => self.messages.push(cv::Message {
+                role,
+                content: blocks,
+            }),
+        }
+    }
+}
+
+type Converted<'a> = (Vec<cv::SystemBlock<'a>>, Vec<cv::Message<'a>>);
+
+fn convert_messages<'a>(
+    messages: &'a [oa::Message<'a>],
+    tools_enabled: bool,
+    names: &mut ToolNames,
+) -> Result<Converted<'a>, GatewayError> {
+    let mut system = Vec::new();
+    let mut turns = Turns {
+        messages: Vec::with_capacity(messages.len()),
+    };
+    // Legacy `function_call`s have no ids: synthesize one per call, matched to the next
+    // `function` message of the same name.
+    let mut legacy_calls: Vec<(&'a str, String)> = Vec::new();
+
+    for (i, m) in messages.iter().enumerate() {
+        match m {
+            oa::Message::System { content } | oa::Message::Developer { content } => {
+                for text in text_only(content, i)? {
+                    system.push(cv::SystemBlock::Text(text));
+                }
+            }
+            oa::Message::User { content } => {
+                turns.push(cv::Role::User, user_blocks(content, i)?);
+            }
+            oa::Message::Assistant(a) => {
+                let blocks = assistant_blocks(a, i, tools_enabled, names, &mut legacy_calls)?;
+                turns.push(cv::Role::Assistant, blocks);
+            }
+            oa::Message::Tool {
+                tool_call_id,
+                content,
+            } => {
+                let block = tool_result(tool_id(tool_call_id), content, i, tools_enabled)?;
+                turns.push(cv::Role::User, vec![block]);
+            }
+            oa::Message::Function { name, content } => {
+                let pos = legacy_calls.iter().position(|(n, _)| *n == name.as_ref());
+                let id = match pos {
+                    Some(p) => Cow::Owned(legacy_calls.remove(p).1),
+                    None => Cow::Owned(format!("call_fn_{}", tool_id(name))),
+                };
+                let block = tool_result(id, content, i, tools_enabled)?;
+                turns.push(cv::Role::User, vec![block]);
+            }
+        }
+    }
+
+    let mut messages = turns.messages;
+    if messages.is_empty() {
+        return Err(GatewayError::invalid(
+            "`messages` must contain at least one user or assistant message with content",
+            Some("messages"),
+        ));
+    }
+    if messages[0].role == cv::Role::Assistant {
+        messages.insert(
+            0,
+            cv::Message {
+                role: cv::Role::User,
+                content: vec![cv::ContentBlock::Text(Cow::Borrowed(LEADING_USER_TEXT))],
+            },
+        );
+    }
+    // A user turn holding a document needs a text block too.
+    for m in messages.iter_mut().filter(|m| m.role == cv::Role::User) {
+        let has_doc = m
+            .content
+            .iter()
+            .any(|b| matches!(b, cv::ContentBlock::Document(_)));
+        let has_text = m
+            .content
+            .iter()
+            .any(|b| matches!(b, cv::ContentBlock::Text(_)));
+        if has_doc && !has_text {
+            m.content
+                .push(cv::ContentBlock::Text(Cow::Borrowed(DOCUMENT_ONLY_TEXT)));
+        }
+    }
+    Ok((system, messages))
+}
+
+fn is_blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+/// Text of a system/developer/tool message: a string or text parts; blank parts dropped.
+fn text_only<'a>(
+    content: &'a oa::Content<'a>,
+    i: usize,
+) -> Result<Vec<Cow<'a, str>>, GatewayError> {
+    match content {
+        oa::Content::None => Ok(Vec::new()),
+        oa::Content::Text(t) => Ok((!is_blank(t))
+            .then(|| Cow::Borrowed(t.as_ref()))
+            .into_iter()
+            .collect()),
+        oa::Content::Parts(parts) => {
+            let mut out = Vec::with_capacity(parts.len());
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    oa::Part::Text { text, .. } => {
+                        if !is_blank(text) {
+                            out.push(Cow::Borrowed(text.as_ref()));
+                        }
+                    }
+                    _ => {
+                        return Err(GatewayError::invalid(
+                            "only text parts are allowed in this message",
+                            Some(&format!("messages[{i}].content[{j}]")),
+                        ))
+                    }
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn user_blocks<'a>(
+    content: &'a oa::Content<'a>,
+    i: usize,
+) -> Result<Vec<cv::ContentBlock<'a>>, GatewayError> {
+    let parts = match content {
+        oa::Content::None => return Ok(Vec::new()),
+        oa::Content::Text(t) => {
+            return Ok((!is_blank(t))
+                .then(|| cv::ContentBlock::Text(Cow::Borrowed(t.as_ref())))
+                .into_iter()
+                .collect())
+        }
+        oa::Content::Parts(parts) => parts,
+    };
+    let mut out = Vec::with_capacity(parts.len());
+    for (j, p) in parts.iter().enumerate() {
+        let at = || format!("messages[{i}].content[{j}]");
+        match p {
+            oa::Part::Text { text, .. } => {
+                if !is_blank(text) {
+                    out.push(cv::ContentBlock::Text(Cow::Borrowed(text.as_ref())));
+                }
+            }
+            oa::Part::ImageUrl { image_url, .. } => out.push(image_block(&image_url.url, &at)?),
+            oa::Part::InputAudio { input_audio } => {
+                let format = match input_audio.format.as_ref() {
+                    "wav" => "wav",
+                    "mp3" => "mp3",
+                    other => {
+                        return Err(GatewayError::invalid(
+                            format!("audio format `{other}` is not supported (wav or mp3)"),
+                            Some(&at()),
+                        ))
+                    }
+                };
+                let data = input_audio.data.as_ref();
+                check_base64(data, &at)?;
+                out.push(cv::ContentBlock::Audio(cv::Audio {
+                    format,
+                    source: cv::BytesSource { bytes: data },
+                }));
+            }
+            oa::Part::File { file, .. } => out.push(document_block(file, &at, out.len())?),
+            oa::Part::Refusal { .. } => {
+                return Err(GatewayError::invalid(
+                    "`refusal` parts are only valid in assistant messages",
+                    Some(&at()),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_base64(data: &str, at: &dyn Fn() -> String) -> Result<(), GatewayError> {
+    let ok = !data.is_empty()
+        && data
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+    if ok {
+        Ok(())
+    } else {
+        Err(GatewayError::invalid(
+            "data is not valid base64",
+            Some(&at()),
+        ))
+    }
+}
+
+/// Split `data:<mime>[;params];base64,<data>`.
+fn parse_data_url(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("data:")?;
+    let (meta, data) = rest.split_once(',')?;
+    let mut fields = meta.split(';');
+    let mime = fields.next()?;
+    if !fields.any(|f| f.eq_ignore_ascii_case("base64")) {
+        return None;
+    }
+    Some((mime, data))
+}
+
+fn image_block<'a>(
+    url: &'a str,
+    at: &dyn Fn() -> String,
+) -> Result<cv::ContentBlock<'a>, GatewayError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Err(GatewayError::unsupported(
+            at(),
+            "remote image URLs are not supported: Bedrock accepts inline images only; send the image as a base64 `data:` URL",
+        ));
+    }
+    let (mime, data) = parse_data_url(url).ok_or_else(|| {
+        GatewayError::invalid(
+            "image_url must be a base64 `data:image/<format>;base64,...` URL",
+            Some(&at()),
+        )
+    })?;
+    let format = match mime.to_ascii_lowercase().as_str() {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpeg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        other => {
+            return Err(GatewayError::invalid(
+                format!("image type `{other}` is not supported (png, jpeg, gif, webp)"),
+                Some(&at()),
+            ))
+        }
+    };
+    check_base64(data, at)?;
+    Ok(cv::ContentBlock::Image(cv::Image {
+        format,
+        source: cv::BytesSource { bytes: data },
+    }))
+}
+
+fn document_format(mime: Option<&str>, filename: Option<&str>) -> Option<&'static str> {
+    let by_mime = mime.and_then(|m| {
+        Some(match m.to_ascii_lowercase().as_str() {
+            "application/pdf" => "pdf",
+            "text/csv" => "csv",
+            "application/msword" => "doc",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
+            "application/vnd.ms-excel" => "xls",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
+            "text/html" => "html",
+            "text/plain" => "txt",
+            "text/markdown" => "md",
+            _ => return None,
+        })
+    });
+    by_mime.or_else(|| {
+        let ext = filename?.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "pdf" => "pdf",
+            "csv" => "csv",
+            "doc" => "doc",
+            "docx" => "docx",
+            "xls" => "xls",
+            "xlsx" => "xlsx",
+            "html" | "htm" => "html",
+            "txt" => "txt",
+            "md" | "markdown" => "md",
+            _ => return None,
+        })
+    })
+}
+
+/// Bedrock document names: alphanumerics, single spaces, hyphens, parentheses, square brackets.
+fn document_name(filename: Option<&str>, index: usize) -> String {
+    let stem = filename
+        .map(|f| f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f))
+        .unwrap_or("");
+    let mut name = String::with_capacity(stem.len().min(200));
+    for c in stem.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
+            c
+        } else {
+            ' '
+        };
+        if c == ' ' && (name.is_empty() || name.ends_with(' ')) {
+            continue;
+        }
+        name.push(c);
+        if name.len() >= 190 {
+            break;
+        }
+    }
+    let name = name.trim_end().to_owned();
+    if name.is_empty() {
+        format!("document {}", index + 1)
+    } else {
+        format!("{name} {}", index + 1)
+    }
+}
+
+fn document_block<'a>(
+    file: &'a oa::FilePart<'a>,
+    at: &dyn Fn() -> String,
+    index: usize,
+) -> Result<cv::ContentBlock<'a>, GatewayError> {
+    let Some(file_data) = file.file_data.as_deref() else {
+        let msg = if file.file_id.is_some() {
+            "`file_id` is not supported: Bedrock cannot read OpenAI-hosted files; send `file_data`"
+        } else {
+            "a file part needs `file_data`"
+        };
+        return Err(GatewayError::unsupported(at(), msg));
+    };
+    let (mime, data) = match parse_data_url(file_data) {
+        Some((mime, data)) => (Some(mime), data),
+        None => (None, file_data),
+    };
+    let format = document_format(mime, file.filename.as_deref()).ok_or_else(|| {
+        GatewayError::invalid(
+            "unsupported document type (pdf, csv, doc, docx, xls, xlsx, html, txt, md)",
+            Some(&at()),
+        )
+    })?;
+    check_base64(data, at)?;
+    Ok(cv::ContentBlock::Document(cv::Document {
+        format,
+        name: document_name(file.filename.as_deref(), index),
+        source: cv::BytesSource { bytes: data },
+    }))
+}
+
+fn parse_arguments<'a>(args: &'a str, at: &str) -> Result<&'a RawValue, GatewayError> {
+    if is_blank(args) {
+        return Ok(static_raw(EMPTY_INPUT));
+    }
+    let raw: &RawValue = serde_json::from_str(args).map_err(|e| {
+        GatewayError::invalid(
+            format!("tool call arguments must be a JSON object: {e}"),
+            Some(at),
+        )
+    })?;
+    if !raw.get().trim_start().starts_with('{') {
+        return Err(GatewayError::invalid(
+            "tool call arguments must be a JSON object",
+            Some(at),
+        ));
+    }
+    Ok(raw)
+}
+
+fn assistant_blocks<'a>(
+    a: &'a oa::AssistantMessage<'a>,
+    i: usize,
+    tools_enabled: bool,
+    names: &mut ToolNames,
+    legacy_calls: &mut Vec<(&'a str, String)>,
+) -> Result<Vec<cv::ContentBlock<'a>>, GatewayError> {
+    let mut out = Vec::new();
+    // Replayed reasoning goes first: Bedrock requires it before the turn's toolUse.
+    if let Some(details) = &a.reasoning_details {
+        for d in details {
+            match d {
+                oa::ReasoningDetail::Text { text, signature } => {
+                    if signature.is_some() {
+                        out.push(cv::ContentBlock::ReasoningContent(
+                            cv::ReasoningContent::ReasoningText(cv::ReasoningText {
+                                text: Cow::Borrowed(text.as_ref()),
+                                signature: signature.as_deref().map(Cow::Borrowed),
+                            }),
+                        ));
+                    }
+                }
+                oa::ReasoningDetail::Encrypted { data } => {
+                    out.push(cv::ContentBlock::ReasoningContent(
+                        cv::ReasoningContent::RedactedContent(Cow::Borrowed(data.as_ref())),
+                    ));
+                }
+            }
+        }
+    } else if let (Some(text), Some(sig)) = (&a.reasoning_content, &a.reasoning_signature) {
+        out.push(cv::ContentBlock::ReasoningContent(
+            cv::ReasoningContent::ReasoningText(cv::ReasoningText {
+                text: Cow::Borrowed(text.as_ref()),
+                signature: Some(Cow::Borrowed(sig.as_ref())),
+            }),
+        ));
+    }
+    match &a.content {
+        oa::Content::None => {}
+        oa::Content::Text(t) => {
+            if !is_blank(t) {
+                out.push(cv::ContentBlock::Text(Cow::Borrowed(t.as_ref())));
+            }
+        }
+        oa::Content::Parts(parts) => {
+            for (j, p) in parts.iter().enumerate() {
+                match p {
+                    oa::Part::Text { text, .. } | oa::Part::Refusal { refusal: text } => {
+                        if !is_blank(text) {
+                            out.push(cv::ContentBlock::Text(Cow::Borrowed(text.as_ref())));
+                        }
+                    }
+                    _ => {
+                        return Err(GatewayError::invalid(
+                            "assistant messages may only contain text and refusal parts",
+                            Some(&format!("messages[{i}].content[{j}]")),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+    if let Some(r) = &a.refusal {
+        if !is_blank(r) && matches!(a.content, oa::Content::None) {
+            out.push(cv::ContentBlock::Text(Cow::Borrowed(r.as_ref())));
+        }
+    }
+    let mut push_call =
+        |id: Cow<'a, str>, name: &'a str, args: &'a str, at: String| -> Result<(), GatewayError> {
+            let input = parse_arguments(args, &at)?;
+            if tools_enabled {
+                out.push(cv::ContentBlock::ToolUse(cv::ToolUse {
+                    tool_use_id: id,
+                    name: names.register(name),
+                    input,
+                }));
+            } else {
+                out.push(cv::ContentBlock::Text(Cow::Owned(format!(
+                    "[tool call {name} (id {id}) with arguments {}]",
+                    input.get()
+                ))));
+            }
+            Ok(())
+        };
+    for (j, call) in a.tool_calls.iter().flatten().enumerate() {
+        let at = format!("messages[{i}].tool_calls[{j}]");
+        if call.kind.as_deref().is_some_and(|k| k != "function") {
+            return Err(GatewayError::unsupported(
+                format!("{at}.type"),
+                "only function tool calls are supported",
+            ));
+        }
+        let f = call.function.as_ref().ok_or_else(|| {
+            GatewayError::invalid(
+                "tool call needs `function`",
+                Some(&format!("{at}.function")),
+            )
+        })?;
+        push_call(
+            tool_id(&call.id),
+            &f.name,
+            &f.arguments,
+            format!("{at}.function.arguments"),
+        )?;
+    }
+    if let Some(fc) = &a.function_call {
+        let id = format!("call_fn_{}_{}", tool_id(&fc.name), legacy_calls.len());
+        legacy_calls.push((fc.name.as_ref(), id.clone()));
+        push_call(
+            Cow::Owned(id),
+            &fc.name,
+            &fc.arguments,
+            format!("messages[{i}].function_call.arguments"),
+        )?;
+    }
+    Ok(out)
+}
+
+fn tool_result<'a>(
+    id: Cow<'a, str>,
+    content: &'a oa::Content<'a>,
+    i: usize,
+    tools_enabled: bool,
+) -> Result<cv::ContentBlock<'a>, GatewayError> {
+    let texts = text_only(content, i)?;
+    if tools_enabled {
+        Ok(cv::ContentBlock::ToolResult(cv::ToolResult {
+            tool_use_id: id,
+            content: texts.into_iter().map(cv::ToolResultContent::Text).collect(),
+        }))
+    } else {
+        let joined: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();
+        Ok(cv::ContentBlock::Text(Cow::Owned(format!(
+            "[tool result for call {id}: {}]",
+            joined.join("\n")
+        ))))
+    }
+}
+
+fn output_config<'a>(
+    req: &'a oa::ChatRequest<'a>,
+) -> Result<Option<cv::OutputConfig<'a>>, GatewayError> {
+    let text_format = match &req.response_format {
+        None | Some(oa::ResponseFormat::Text) => None,
+        Some(oa::ResponseFormat::JsonObject) => Some(cv::TextFormat {
+            kind: "json_schema",
+            structure: cv::TextStructure {
+                json_schema: cv::JsonSchema {
+                    schema: OBJECT_SCHEMA.to_owned(),
+                    name: None,
+                    description: None,
+                },
+            },
+        }),
+        Some(oa::ResponseFormat::JsonSchema { json_schema }) => Some(cv::TextFormat {
+            kind: "json_schema",
+            structure: cv::TextStructure {
+                json_schema: cv::JsonSchema {
+                    schema: json_schema
+                        .schema
+                        .map(|s| s.get().to_owned())
+                        .unwrap_or_else(|| OBJECT_SCHEMA.to_owned()),
+                    name: Some(json_schema.name.as_ref()),
+                    description: json_schema.description.as_deref(),
+                },
+            },
+        }),
+    };
+    Ok(text_format.map(|tf| cv::OutputConfig {
+        text_format: Some(tf),
+        effort: None,
+    }))
+}
+
+fn request_metadata<'a>(
+    req: &'a oa::ChatRequest<'a>,
+) -> Result<Option<&'a std::collections::BTreeMap<String, String>>, GatewayError> {
+    let Some(md) = &req.metadata else {
+        return Ok(None);
+    };
+    if md.is_empty() {
+        return Ok(None);
+    }
+    if md.len() > 16 {
+        return Err(GatewayError::invalid(
+            "`metadata` may hold at most 16 entries (Bedrock requestMetadata)",
+            Some("metadata"),
+        ));
+    }
+    for (k, v) in md {
+        let key_ok = !k.is_empty()
+            && k.len() <= 256
+            && k.chars().all(|c| {
+                c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c)
+            });
+        if !key_ok {
+            return Err(GatewayError::invalid(
+                format!("`metadata` key `{k}` is not accepted by Bedrock (1-256 chars of letters, digits, spaces and :_@$#=/+,-.)"),
+                Some("metadata"),
+            ));
+        }
+        if v.len() > 256 {
+            return Err(GatewayError::invalid(
+                format!("`metadata` value of `{k}` is longer than Bedrock's 256 characters"),
+                Some("metadata"),
+            ));
+        }
+    }
+    Ok(Some(md))
+}
+
+fn service_tier(req: &oa::ChatRequest<'_>) -> Result<Option<cv::ServiceTier>, GatewayError> {
+    Ok(match req.service_tier.as_deref() {
+        None | Some("auto") | Some("default") => None,
+        Some("priority") => Some(cv::ServiceTier { kind: "priority" }),
+        Some("flex") => Some(cv::ServiceTier { kind: "flex" }),
+        Some(other) => {
+            return Err(GatewayError::unsupported(
+                "service_tier",
+                format!("service_tier `{other}` is not available on Bedrock (auto, default, priority, flex)"),
+            ))
+        }
+    })
+}

@@ -1,0 +1,192 @@
+//! Bedrock Converse response → OpenAI `chat.completion`. Pure. Unknown content blocks and unknown
+//! stop reasons never fail the response.
+
+use super::names::ToolNames;
+use crate::bedrock::types as cv;
+use crate::error::GatewayError;
+use crate::openai as oa;
+use std::borrow::Cow;
+
+/// What the response leg needs from the request leg.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseContext<'c> {
+    pub id: &'c str,
+    pub created: u64,
+    /// The Bedrock model id that answered (reported as `model`).
+    pub model: &'c str,
+    pub tool_names: &'c ToolNames,
+}
+
+/// Bedrock `stopReason` → OpenAI `finish_reason`.
+///
+/// `malformed_model_output` → `stop` and `malformed_tool_use` → `stop` (the answer holds no
+/// usable tool call); the verbatim reason is kept in `native_finish_reason`. Unknown values →
+/// `stop`.
+pub fn finish_reason(stop_reason: &str, has_tool_calls: bool) -> &'static str {
+    match stop_reason {
+        "end_turn" | "stop_sequence" => "stop",
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "tool_use" => "tool_calls",
+        "guardrail_intervened" | "content_filtered" => "content_filter",
+        "malformed_model_output" | "malformed_tool_use" => "stop",
+        _ if has_tool_calls => "tool_calls",
+        _ => "stop",
+    }
+}
+
+/// Bedrock usage → OpenAI usage: `prompt_tokens` includes cache reads and writes (Bedrock's
+/// `inputTokens` excludes them); `total = prompt + completion`.
+pub fn usage(u: &cv::TokenUsage) -> oa::Usage {
+    let read = u.cache_read_input_tokens.unwrap_or(0);
+    let write = u.cache_write_input_tokens.unwrap_or(0);
+    let prompt = u.input_tokens.saturating_add(read).saturating_add(write);
+    oa::Usage {
+        prompt_tokens: prompt,
+        completion_tokens: u.output_tokens,
+        total_tokens: prompt.saturating_add(u.output_tokens),
+        prompt_tokens_details: oa::PromptTokensDetails {
+            cached_tokens: read,
+            cache_write_tokens: write,
+        },
+    }
+}
+
+/// The translated body and the usage (for metrics and logs).
+#[derive(Debug)]
+pub struct TranslatedResponse {
+    pub body: Vec<u8>,
+    pub usage: oa::Usage,
+    pub finish_reason: &'static str,
+}
+
+pub fn translate(
+    body: &[u8],
+    ctx: &ResponseContext<'_>,
+) -> Result<TranslatedResponse, GatewayError> {
+    let resp: cv::ConverseResponse =
+        serde_json::from_slice(body).map_err(|e| GatewayError::UpstreamBadResponse {
+            message: format!("Converse response is not valid JSON: {e}"),
+        })?;
+    let blocks = resp
+        .output
+        .and_then(|o| o.message)
+        .map(|m| m.content)
+        .unwrap_or_default();
+
+    let mut text: Option<String> = None;
+    let mut reasoning: Option<String> = None;
+    let mut details: Vec<oa::ReasoningDetail> = Vec::new();
+    let mut tool_calls = Vec::new();
+    let append =
+        |dst: &mut Option<String>, s: &str| dst.get_or_insert_with(String::new).push_str(s);
+
+    for b in &blocks {
+        if let Some(t) = &b.text {
+            append(&mut text, t);
+        } else if let Some(c) = &b.citations_content {
+            for part in &c.content {
+                if let Some(t) = &part.text {
+                    append(&mut text, t);
+                }
+            }
+        } else if let Some(tu) = &b.tool_use {
+            tool_calls.push(oa::ResponseToolCall {
+                id: &tu.tool_use_id,
+                kind: "function",
+                function: oa::ResponseFunction {
+                    name: Cow::Borrowed(ctx.tool_names.restore(&tu.name)),
+                    arguments: Cow::Borrowed(tu.input.map(|r| r.get()).unwrap_or("{}")),
+                },
+            });
+        } else if let Some(r) = &b.reasoning_content {
+            if let Some(rt) = &r.reasoning_text {
+                append(&mut reasoning, &rt.text);
+                details.push(oa::ReasoningDetail::Text {
+                    text: Cow::Borrowed(&rt.text),
+                    signature: rt.signature.as_deref().map(Cow::Borrowed),
+                });
+            } else if let Some(data) = &r.redacted_content {
+                details.push(oa::ReasoningDetail::Encrypted {
+                    data: Cow::Borrowed(data),
+                });
+            }
+        }
+        // Anything else (image, document, toolResult, cachePoint, future blocks): skipped.
+    }
+
+    let stop_reason = resp.stop_reason.as_deref().unwrap_or("end_turn");
+    let finish = finish_reason(stop_reason, !tool_calls.is_empty());
+    let usage = usage(&resp.usage.unwrap_or_default());
+    let completion = oa::ChatCompletion {
+        id: ctx.id,
+        object: "chat.completion",
+        created: ctx.created,
+        model: ctx.model,
+        choices: [oa::Choice {
+            index: 0,
+            message: oa::ResponseMessage {
+                role: "assistant",
+                content: text,
+                refusal: None,
+                tool_calls,
+                reasoning_content: reasoning,
+                reasoning_details: details,
+            },
+            logprobs: None,
+            finish_reason: finish,
+            native_finish_reason: stop_reason,
+        }],
+        usage,
+        service_tier: resp.service_tier.as_ref().map(|t| t.kind.as_ref()),
+        system_fingerprint: None,
+    };
+    let mut out = Vec::with_capacity(body.len() + 256);
+    serde_json::to_writer(&mut out, &completion).map_err(|e| GatewayError::Internal {
+        message: format!("serializing chat.completion: {e}"),
+    })?;
+    Ok(TranslatedResponse {
+        body: out,
+        usage,
+        finish_reason: finish,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_nine_stop_reasons() {
+        let table = [
+            ("end_turn", "stop"),
+            ("stop_sequence", "stop"),
+            ("max_tokens", "length"),
+            ("model_context_window_exceeded", "length"),
+            ("tool_use", "tool_calls"),
+            ("guardrail_intervened", "content_filter"),
+            ("content_filtered", "content_filter"),
+            ("malformed_model_output", "stop"),
+            ("malformed_tool_use", "stop"),
+            ("something_new", "stop"),
+        ];
+        for (bedrock, openai) in table {
+            assert_eq!(finish_reason(bedrock, false), openai, "{bedrock}");
+        }
+        assert_eq!(finish_reason("something_new", true), "tool_calls");
+    }
+
+    #[test]
+    fn usage_includes_cache_tokens() {
+        let u = usage(&cv::TokenUsage {
+            input_tokens: 16,
+            output_tokens: 9,
+            total_tokens: 2412,
+            cache_read_input_tokens: Some(100),
+            cache_write_input_tokens: Some(2387),
+        });
+        assert_eq!(u.prompt_tokens, 2503);
+        assert_eq!(u.total_tokens, 2512);
+        assert_eq!(u.prompt_tokens_details.cached_tokens, 100);
+        assert_eq!(u.prompt_tokens_details.cache_write_tokens, 2387);
+    }
+}
