@@ -349,15 +349,14 @@ pub struct AllowedTool<'a> {
     pub function: Option<NamedRef<'a>>,
 }
 
+/// `response_format` (a plain struct: `RawValue` cannot sit inside a serde-tagged enum).
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ResponseFormat<'a> {
-    Text,
-    JsonObject,
-    JsonSchema {
-        #[serde(borrow)]
-        json_schema: JsonSchemaFormat<'a>,
-    },
+pub struct ResponseFormat<'a> {
+    /// `text`, `json_object` or `json_schema`.
+    #[serde(borrow, rename = "type")]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub json_schema: Option<JsonSchemaFormat<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -464,6 +463,20 @@ pub struct ErrorDetail<'a> {
 
 /// Parse a request body, borrowing strings from it. Errors name the JSON path at fault.
 pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest<'_>, crate::error::GatewayError> {
+    // serde would accept a JSON array for a struct (fields by position): require an object.
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => {
+            return Err(crate::error::GatewayError::InvalidJson {
+                message: "the request body is empty; send a JSON object".into(),
+            })
+        }
+        Some(_) => {
+            return Err(crate::error::GatewayError::InvalidJson {
+                message: "the request body must be a JSON object".into(),
+            })
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let req: ChatRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

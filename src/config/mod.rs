@@ -112,14 +112,10 @@ fn interpolate(
     errors: &mut Vec<String>,
 ) {
     match v {
-        serde_yaml::Value::String(s) => {
-            if s.contains("${") {
-                match substitute(s, env) {
-                    Ok(new) => *s = new,
-                    Err(msg) => errors.push(format!("{path}: {msg}")),
-                }
-            }
-        }
+        serde_yaml::Value::String(s) if s.contains("${") => match substitute(s, env) {
+            Ok(new) => *s = new,
+            Err(msg) => errors.push(format!("{path}: {msg}")),
+        },
         serde_yaml::Value::Sequence(seq) => {
             for (i, item) in seq.iter_mut().enumerate() {
                 let len = path.len();

@@ -114,6 +114,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Past the cap, up to this many bytes are read and discarded so that the client (still
+/// uploading) reliably receives the 413; beyond it the connection is closed at once.
+const DRAIN_MAX: usize = 64 * 1024 * 1024;
+
+/// Read and discard the rest of an over-cap body, then answer 413 (keep-alive kept when the
+/// whole body could be drained).
+async fn reject_too_large(session: &mut Session, cap: usize, mut seen: usize) -> GatewayError {
+    loop {
+        match session.read_request_body().await {
+            Ok(Some(chunk)) => {
+                seen += chunk.len();
+                if seen > DRAIN_MAX {
+                    session.set_keepalive(None);
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                session.set_keepalive(None);
+                break;
+            }
+        }
+    }
+    GatewayError::BodyTooLarge { limit: cap }
+}
+
 async fn read_body(session: &mut Session, cap: usize) -> Result<Bytes, GatewayError> {
     let declared = session
         .req_header()
@@ -121,18 +147,21 @@ async fn read_body(session: &mut Session, cap: usize) -> Result<Bytes, GatewayEr
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > cap) {
-        // The body stays unread: this connection cannot be reused.
-        session.set_keepalive(None);
-        return Err(GatewayError::BodyTooLarge { limit: cap });
+    if let Some(n) = declared.filter(|n| *n > cap) {
+        if n > DRAIN_MAX {
+            // Not worth reading: answer now and close.
+            session.set_keepalive(None);
+            return Err(GatewayError::BodyTooLarge { limit: cap });
+        }
+        return Err(reject_too_large(session, cap, 0).await);
     }
     let mut buf = BytesMut::with_capacity(declared.unwrap_or(16 * 1024).min(cap));
     loop {
         match session.read_request_body().await {
             Ok(Some(chunk)) => {
                 if buf.len() + chunk.len() > cap {
-                    session.set_keepalive(None);
-                    return Err(GatewayError::BodyTooLarge { limit: cap });
+                    let seen = buf.len() + chunk.len();
+                    return Err(reject_too_large(session, cap, seen).await);
                 }
                 buf.extend_from_slice(&chunk);
             }

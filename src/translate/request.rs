@@ -288,12 +288,14 @@ fn tool_config<'a>(
             "auto" => Some(cv::ToolChoice::Auto(cv::Empty {})),
             "required" | "any" => Some(cv::ToolChoice::Any(cv::Empty {})),
             "none" => return Ok(None),
-            other => return Err(GatewayError::invalid(
-                format!(
+            other => {
+                return Err(GatewayError::invalid(
+                    format!(
                     "unknown `{choice_param}` value `{other}` (expected none, auto or required)"
                 ),
-                Some(choice_param),
-            )),
+                    Some(choice_param),
+                ))
+            }
         },
         Some(oa::ToolChoice::Object(o)) => {
             let named = o
@@ -549,7 +551,22 @@ fn user_blocks<'a>(
                     source: cv::BytesSource { bytes: data },
                 }));
             }
-            oa::Part::File { file, .. } => out.push(document_block(file, &at, out.len())?),
+            oa::Part::File { file, .. } => {
+                let mut block = document_block(file, &at)?;
+                if let cv::ContentBlock::Document(doc) = &mut block {
+                    let taken = |n: &str| {
+                        out.iter()
+                            .any(|b| matches!(b, cv::ContentBlock::Document(d) if d.name == n))
+                    };
+                    let base = doc.name.clone();
+                    let mut k = 2;
+                    while taken(&doc.name) {
+                        doc.name = format!("{base} [{k}]");
+                        k += 1;
+                    }
+                }
+                out.push(block);
+            }
             oa::Part::Refusal { .. } => {
                 return Err(GatewayError::invalid(
                     "`refusal` parts are only valid in assistant messages",
@@ -656,7 +673,7 @@ fn document_format(mime: Option<&str>, filename: Option<&str>) -> Option<&'stati
 }
 
 /// Bedrock document names: alphanumerics, single spaces, hyphens, parentheses, square brackets.
-fn document_name(filename: Option<&str>, index: usize) -> String {
+fn document_name(filename: Option<&str>) -> String {
     let stem = filename
         .map(|f| f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f))
         .unwrap_or("");
@@ -677,16 +694,15 @@ fn document_name(filename: Option<&str>, index: usize) -> String {
     }
     let name = name.trim_end().to_owned();
     if name.is_empty() {
-        format!("document {}", index + 1)
+        "document".to_owned()
     } else {
-        format!("{name} {}", index + 1)
+        name
     }
 }
 
 fn document_block<'a>(
     file: &'a oa::FilePart<'a>,
     at: &dyn Fn() -> String,
-    index: usize,
 ) -> Result<cv::ContentBlock<'a>, GatewayError> {
     let Some(file_data) = file.file_data.as_deref() else {
         let msg = if file.file_id.is_some() {
@@ -709,7 +725,7 @@ fn document_block<'a>(
     check_base64(data, at)?;
     Ok(cv::ContentBlock::Document(cv::Document {
         format,
-        name: document_name(file.filename.as_deref(), index),
+        name: document_name(file.filename.as_deref()),
         source: cv::BytesSource { bytes: data },
     }))
 }
@@ -875,31 +891,49 @@ fn tool_result<'a>(
 fn output_config<'a>(
     req: &'a oa::ChatRequest<'a>,
 ) -> Result<Option<cv::OutputConfig<'a>>, GatewayError> {
+    let object_schema = || cv::TextFormat {
+        kind: "json_schema",
+        structure: cv::TextStructure {
+            json_schema: cv::JsonSchema {
+                schema: OBJECT_SCHEMA.to_owned(),
+                name: None,
+                description: None,
+            },
+        },
+    };
     let text_format = match &req.response_format {
-        None | Some(oa::ResponseFormat::Text) => None,
-        Some(oa::ResponseFormat::JsonObject) => Some(cv::TextFormat {
-            kind: "json_schema",
-            structure: cv::TextStructure {
-                json_schema: cv::JsonSchema {
-                    schema: OBJECT_SCHEMA.to_owned(),
-                    name: None,
-                    description: None,
+        None => None,
+        Some(rf) => match (rf.kind.as_ref(), &rf.json_schema) {
+            ("text", _) => None,
+            ("json_object", _) => Some(object_schema()),
+            ("json_schema", Some(js)) => Some(cv::TextFormat {
+                kind: "json_schema",
+                structure: cv::TextStructure {
+                    json_schema: cv::JsonSchema {
+                        schema: js
+                            .schema
+                            .map(|s| s.get().to_owned())
+                            .unwrap_or_else(|| OBJECT_SCHEMA.to_owned()),
+                        name: Some(js.name.as_ref()),
+                        description: js.description.as_deref(),
+                    },
                 },
-            },
-        }),
-        Some(oa::ResponseFormat::JsonSchema { json_schema }) => Some(cv::TextFormat {
-            kind: "json_schema",
-            structure: cv::TextStructure {
-                json_schema: cv::JsonSchema {
-                    schema: json_schema
-                        .schema
-                        .map(|s| s.get().to_owned())
-                        .unwrap_or_else(|| OBJECT_SCHEMA.to_owned()),
-                    name: Some(json_schema.name.as_ref()),
-                    description: json_schema.description.as_deref(),
-                },
-            },
-        }),
+            }),
+            ("json_schema", None) => {
+                return Err(GatewayError::invalid(
+                    "`response_format.json_schema` is required when type is json_schema",
+                    Some("response_format.json_schema"),
+                ))
+            }
+            (other, _) => {
+                return Err(GatewayError::invalid(
+                    format!(
+                        "unknown `response_format.type` `{other}` (text, json_object, json_schema)"
+                    ),
+                    Some("response_format.type"),
+                ))
+            }
+        },
     };
     Ok(text_format.map(|tf| cv::OutputConfig {
         text_format: Some(tf),
