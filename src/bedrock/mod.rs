@@ -2,6 +2,7 @@
 //! decoding. Knows AWS, knows nothing about OpenAI.
 
 pub mod error;
+pub mod eventstream;
 pub mod sigv4;
 pub mod types;
 

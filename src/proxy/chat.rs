@@ -4,15 +4,18 @@
 
 use super::upstream::{Upstream, POOL_IDLE};
 use super::{respond, Gateway, RequestCtx};
+use crate::bedrock::eventstream::Decoder;
 use crate::bedrock::{self, sigv4::SignInput, Operation};
 use crate::config::model::Route;
 use crate::error::GatewayError;
 use crate::openai;
+use crate::translate::stream::{StreamContext, StreamTranslator};
 use crate::translate::{request as treq, response as tresp};
 use bytes::{Bytes, BytesMut};
-use pingora::http::RequestHeader;
+use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::protocols::http::client::HttpSession;
+use pingora::upstreams::peer::HttpPeer;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -242,28 +245,35 @@ async fn chat(
     ctx.model = Some(model_id.to_owned());
 
     let translated = treq::translate(&request, &treq::RequestContext { model_id })?;
-    if translated.stream {
-        return Err(GatewayError::unsupported(
-            "stream",
-            "`stream: true` is not available yet on this gateway",
-        ));
-    }
     let mut converse = Vec::with_capacity(body.len() + 512);
     serde_json::to_writer(&mut converse, &translated.converse).map_err(|e| {
         GatewayError::Internal {
             message: format!("serializing Converse request: {e}"),
         }
     })?;
+    let converse = Bytes::from(converse);
+    let id = new_id();
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
 
-    let (status, error_type, answer) = exchange(
-        gw,
-        upstream,
-        route,
-        model_id,
-        Operation::Converse,
-        Bytes::from(converse),
-    )
-    .await?;
+    if translated.stream {
+        let op = Operation::ConverseStream;
+        let (http, peer) = open_with_deadline(gw, upstream, route, model_id, op, converse).await?;
+        let sctx = StreamContext {
+            id,
+            created,
+            model: model_id.to_owned(),
+            include_usage: translated.include_usage,
+            tool_names: translated.tool_names,
+        };
+        return stream(gw, session, ctx, route, http, peer, sctx).await;
+    }
+
+    let (http, peer) =
+        open_with_deadline(gw, upstream, route, model_id, Operation::Converse, converse).await?;
+    let (status, error_type, answer) = read_all(gw, http, peer).await?;
     if status != 200 {
         return Err(bedrock::error::from_response(
             status,
@@ -271,11 +281,6 @@ async fn chat(
             &answer,
         ));
     }
-    let id = new_id();
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     let out = tresp::translate(
         &answer,
         &tresp::ResponseContext {
@@ -292,25 +297,23 @@ async fn chat(
         .map_err(downstream)
 }
 
-/// Send one signed request and read the whole answer: (status, x-amzn-ErrorType, body).
-async fn exchange(
+/// Open the exchange within the route's `firstByte`/`total` limits.
+async fn open_with_deadline(
     gw: &Gateway,
     upstream: &Upstream,
     route: &Route,
     model_id: &str,
     op: Operation,
     body: Bytes,
-) -> Result<(u16, Option<String>, Bytes), GatewayError> {
-    let total = route.timeouts.total;
-    match tokio::time::timeout(
-        total,
-        exchange_inner(gw, upstream, route, model_id, op, body),
-    )
-    .await
-    {
+) -> Result<(HttpSession, HttpPeer), GatewayError> {
+    let limit = route
+        .timeouts
+        .total
+        .min(route.timeouts.first_byte + route.timeouts.connect);
+    match tokio::time::timeout(limit, open(gw, upstream, route, model_id, op, body)).await {
         Ok(r) => r,
         Err(_) => Err(GatewayError::UpstreamTimeout {
-            message: format!("no complete answer within {} ms", total.as_millis()),
+            message: format!("no response header within {} ms", limit.as_millis()),
         }),
     }
 }
@@ -355,17 +358,18 @@ fn build_request(
     Ok(req)
 }
 
-async fn exchange_inner(
+/// Send the signed request and read the response header. A pooled connection may have been
+/// closed by the server while idle: a reused connection that fails before any response byte is
+/// retried on another one (nothing was processed).
+async fn open(
     gw: &Gateway,
     upstream: &Upstream,
     route: &Route,
     model_id: &str,
     op: Operation,
     body: Bytes,
-) -> Result<(u16, Option<String>, Bytes), GatewayError> {
+) -> Result<(HttpSession, HttpPeer), GatewayError> {
     let peer = upstream.peer(&route.timeouts).await?;
-    // A pooled connection may have been closed by the server while idle: retry once on a
-    // fresh one when a reused connection fails before any response byte arrived.
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -376,46 +380,175 @@ async fn exchange_inner(
             .await
             .map_err(upstream_error)?;
         match send_and_read_header(&mut http, req, body.clone()).await {
-            Ok(()) => {}
+            Ok(()) => return Ok((http, peer)),
             Err(e) if reused && attempt < 3 => {
                 log::debug!("reused upstream connection failed ({e}), retrying on a fresh one");
-                continue;
             }
             Err(e) => return Err(upstream_error(e)),
         }
-        let header = http
-            .response_header()
-            .ok_or_else(|| GatewayError::UpstreamBadResponse {
-                message: "no response header".into(),
-            })?;
-        let status = header.status.as_u16();
-        let error_type = header
-            .headers
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let mut answer = BytesMut::new();
-        loop {
-            match http.read_response_body().await {
-                Ok(Some(chunk)) => {
-                    if answer.len() + chunk.len() > MAX_UPSTREAM_BODY {
-                        return Err(GatewayError::UpstreamBadResponse {
-                            message: format!("answer larger than {MAX_UPSTREAM_BODY} bytes"),
-                        });
-                    }
-                    answer.extend_from_slice(&chunk);
+    }
+}
+
+/// Read a whole (non-streaming) answer: (status, x-amzn-ErrorType, body).
+async fn read_all(
+    gw: &Gateway,
+    mut http: HttpSession,
+    peer: HttpPeer,
+) -> Result<(u16, Option<String>, Bytes), GatewayError> {
+    let header = http
+        .response_header()
+        .ok_or_else(|| GatewayError::UpstreamBadResponse {
+            message: "no response header".into(),
+        })?;
+    let status = header.status.as_u16();
+    let error_type = header
+        .headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut answer = BytesMut::new();
+    loop {
+        match http.read_response_body().await {
+            Ok(Some(chunk)) => {
+                if answer.len() + chunk.len() > MAX_UPSTREAM_BODY {
+                    return Err(GatewayError::UpstreamBadResponse {
+                        message: format!("answer larger than {MAX_UPSTREAM_BODY} bytes"),
+                    });
                 }
-                Ok(None) => break,
-                Err(e) => return Err(upstream_error(e)),
+                answer.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(upstream_error(e)),
+        }
+    }
+    if http.response_done() {
+        gw.connector
+            .release_http_session(http, &peer, Some(POOL_IDLE))
+            .await;
+    }
+    Ok((status, error_type, answer.freeze()))
+}
+
+/// Relay a ConverseStream answer as OpenAI SSE, frame by frame as it arrives. Errors before the
+/// first byte are ordinary HTTP errors; after it, one error event and no `[DONE]`. A client
+/// that hangs up ends the exchange; the half-read upstream connection is dropped, not pooled.
+async fn stream(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    route: &Route,
+    http: HttpSession,
+    peer: HttpPeer,
+    sctx: StreamContext,
+) -> Result<(), GatewayError> {
+    let status = http
+        .response_header()
+        .map(|h| h.status.as_u16())
+        .unwrap_or(0);
+    if status != 200 {
+        let (status, error_type, answer) = read_all(gw, http, peer).await?;
+        return Err(bedrock::error::from_response(
+            status,
+            error_type.as_deref(),
+            &answer,
+        ));
+    }
+    let mut http = http;
+    let mut header = ResponseHeader::build(200, Some(4)).map_err(|e| GatewayError::Internal {
+        message: e.to_string(),
+    })?;
+    for (k, v) in [
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+        ("x-accel-buffering", "no"),
+    ] {
+        header
+            .insert_header(k, v)
+            .map_err(|e| GatewayError::Internal {
+                message: e.to_string(),
+            })?;
+    }
+    ctx.status = 200;
+    session
+        .write_response_header(Box::new(header), false)
+        .await
+        .map_err(downstream)?;
+
+    let mut decoder = Decoder::new();
+    let mut translator = StreamTranslator::new(sctx);
+    let mut out = Vec::with_capacity(4096);
+    let idle = route.timeouts.stream_idle;
+    let mut clean_end = false;
+    loop {
+        let read = tokio::time::timeout(idle, http.read_response_body()).await;
+        match read {
+            Ok(Ok(Some(bytes))) => {
+                decoder.push(&bytes);
+                loop {
+                    match decoder.next_frame() {
+                        Ok(Some(frame)) => translator.on_frame(&frame, &mut out),
+                        Ok(None) => break,
+                        Err(e) => {
+                            translator.error(
+                                &GatewayError::UpstreamBadResponse { message: e.0 },
+                                &mut out,
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+            Ok(Ok(None)) => {
+                clean_end = decoder.pending() == 0;
+                if !clean_end {
+                    translator.error(
+                        &GatewayError::UpstreamBadResponse {
+                            message: "the Bedrock stream ended inside a frame".into(),
+                        },
+                        &mut out,
+                    );
+                }
+                break;
+            }
+            Ok(Err(e)) => {
+                translator.error(&upstream_error(e), &mut out);
+                break;
+            }
+            Err(_) => {
+                translator.error(
+                    &GatewayError::UpstreamTimeout {
+                        message: format!("no stream event for {} ms", idle.as_millis()),
+                    },
+                    &mut out,
+                );
+                break;
             }
         }
-        if http.response_done() {
-            gw.connector
-                .release_http_session(http, &peer, Some(POOL_IDLE))
-                .await;
+        if translator.failed() {
+            break;
         }
-        return Ok((status, error_type, answer.freeze()));
+        if !out.is_empty() {
+            let chunk = Bytes::from(std::mem::take(&mut out));
+            if let Err(e) = session.write_response_body(Some(chunk), false).await {
+                // Client gone: drop the upstream session (never pooled half-read).
+                ctx.usage = translator.usage();
+                return Err(downstream(e));
+            }
+        }
     }
+    translator.finish(&mut out);
+    ctx.usage = translator.usage();
+    ctx.error = translator.take_error();
+    session
+        .write_response_body(Some(Bytes::from(out)), true)
+        .await
+        .map_err(downstream)?;
+    if clean_end && http.response_done() {
+        gw.connector
+            .release_http_session(http, &peer, Some(POOL_IDLE))
+            .await;
+    }
+    Ok(())
 }
 
 async fn send_and_read_header(

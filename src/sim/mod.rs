@@ -77,11 +77,12 @@ impl Simulator {
     }
 }
 
-/// A complete simulator answer.
+/// A simulator answer: a complete body, or event-stream frames sent `pace` apart.
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    pub frames: Option<(Vec<Vec<u8>>, Duration)>,
 }
 
 fn error_answer(status: u16, kind: &str, message: &str) -> Answer {
@@ -92,6 +93,7 @@ fn error_answer(status: u16, kind: &str, message: &str) -> Answer {
             format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
         )],
         body: serde_json::to_vec(&json!({ "message": message })).unwrap_or_default(),
+        frames: None,
     }
 }
 
@@ -162,12 +164,14 @@ impl Simulator {
                     status: 200,
                     headers: vec![],
                     body: b"[]".to_vec(),
+                    frames: None,
                 };
             }
             return Answer {
                 status: 200,
                 headers: vec![],
                 body: self.recorded_json(),
+                frames: None,
             };
         }
         self.record(Recorded {
@@ -206,7 +210,11 @@ impl Simulator {
         if let Err(msg) = validate::validate(&request) {
             return error_answer(400, "ValidationException", &msg);
         }
-        converse_answer(&model, &request)
+        if op == "converse-stream" {
+            stream_answer(&model, &request)
+        } else {
+            converse_answer(&model, &request)
+        }
     }
 
     /// Verify SigV4 (recomputed with aws-sigv4 over the received headers, raw path and body)
@@ -516,7 +524,106 @@ fn converse_answer(model: &str, request: &Value) -> Answer {
                 "metrics": {"latencyMs": 1},
             }))
             .unwrap_or_default(),
+            frames: None,
         },
+    }
+}
+
+/// Random `p` padding, as real Bedrock adds to event payloads.
+fn pad(mut v: Value) -> Vec<u8> {
+    let n = fastrand::usize(1..24);
+    v["p"] = json!((0..n).map(|_| fastrand::alphanumeric()).collect::<String>());
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+/// Split text into pieces of a few characters (on char boundaries).
+fn pieces(text: &str, size: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(size.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// The ConverseStream event sequence for a reply: messageStart, per block [contentBlockStart
+/// for toolUse] + deltas + contentBlockStop, messageStop, metadata. Directives:
+/// `[sim:pace=50ms]` between frames, `[sim:stream-error=throttlingException]` after the first
+/// delta, `[sim:truncate]` (end before messageStop).
+fn stream_answer(model: &str, request: &Value) -> Answer {
+    use crate::bedrock::eventstream::{encode_event, encode_exception};
+    let text = last_user_text(request);
+    let reply = match reply_for(model, request) {
+        Ok(r) => r,
+        Err((kind, message)) => return error_answer(exception_status(&kind), &kind, &message),
+    };
+    let pace = directive(&text, "pace")
+        .and_then(crate::config::model::parse_duration)
+        .unwrap_or(Duration::ZERO);
+    let stream_error = directive(&text, "stream-error").map(str::to_owned);
+    let mut frames = vec![encode_event(
+        "messageStart",
+        &pad(json!({"role": "assistant"})),
+    )];
+    let mut deltas = 0;
+    'blocks: for (i, block) in reply.blocks.iter().enumerate() {
+        let mut delta_frames: Vec<Value> = Vec::new();
+        if let Some(t) = block["text"].as_str() {
+            for p in pieces(t, 7) {
+                delta_frames.push(json!({"text": p}));
+            }
+        } else if let Some(r) = block.pointer("/reasoningContent/reasoningText") {
+            for p in pieces(r["text"].as_str().unwrap_or(""), 9) {
+                delta_frames.push(json!({"reasoningContent": {"text": p}}));
+            }
+            delta_frames.push(json!({"reasoningContent": {"signature": r["signature"]}}));
+        } else if let Some(tu) = block.get("toolUse") {
+            frames.push(encode_event(
+                "contentBlockStart",
+                &pad(json!({"contentBlockIndex": i, "start": {"toolUse": {"toolUseId": tu["toolUseId"], "name": tu["name"]}}})),
+            ));
+            for p in pieces(&tu["input"].to_string(), 5) {
+                delta_frames.push(json!({"toolUse": {"input": p}}));
+            }
+        } else {
+            continue;
+        }
+        for d in delta_frames {
+            frames.push(encode_event(
+                "contentBlockDelta",
+                &pad(json!({"contentBlockIndex": i, "delta": d})),
+            ));
+            deltas += 1;
+            if deltas == 1 {
+                if let Some(kind) = &stream_error {
+                    frames.push(encode_exception(
+                        kind,
+                        &serde_json::to_vec(&json!({"message": format!("simulated {kind}")}))
+                            .unwrap_or_default(),
+                    ));
+                    break 'blocks;
+                }
+            }
+        }
+        frames.push(encode_event(
+            "contentBlockStop",
+            &pad(json!({"contentBlockIndex": i})),
+        ));
+    }
+    if stream_error.is_none() && directive(&text, "truncate").is_none() {
+        frames.push(encode_event(
+            "messageStop",
+            &pad(json!({"stopReason": reply.stop_reason})),
+        ));
+        frames.push(encode_event(
+            "metadata",
+            &pad(json!({"usage": reply.usage, "metrics": {"latencyMs": 1}})),
+        ));
+    }
+    Answer {
+        status: 200,
+        headers: vec![],
+        body: Vec::new(),
+        frames: Some((frames, pace)),
     }
 }
 
@@ -563,10 +670,6 @@ impl HttpServerApp for Simulator {
         }
         let answer = self.answer(&method, &path, &headers, &body);
         let mut resp = ResponseHeader::build(answer.status, Some(4 + answer.headers.len())).ok()?;
-        resp.insert_header("content-type", "application/json")
-            .ok()?;
-        resp.insert_header("content-length", answer.body.len().to_string())
-            .ok()?;
         resp.insert_header(
             "x-amzn-requestid",
             format!("sim-{:016x}", fastrand::u64(..)),
@@ -575,10 +678,34 @@ impl HttpServerApp for Simulator {
         for (k, v) in answer.headers {
             resp.insert_header(k, v).ok()?;
         }
-        http.write_response_header(Box::new(resp)).await.ok()?;
-        http.write_response_body(Bytes::from(answer.body), true)
-            .await
-            .ok()?;
+        match answer.frames {
+            None => {
+                resp.insert_header("content-type", "application/json")
+                    .ok()?;
+                resp.insert_header("content-length", answer.body.len().to_string())
+                    .ok()?;
+                http.write_response_header(Box::new(resp)).await.ok()?;
+                http.write_response_body(Bytes::from(answer.body), true)
+                    .await
+                    .ok()?;
+            }
+            Some((frames, pace)) => {
+                resp.insert_header("content-type", "application/vnd.amazon.eventstream")
+                    .ok()?;
+                resp.insert_header("transfer-encoding", "chunked").ok()?;
+                http.write_response_header(Box::new(resp)).await.ok()?;
+                let n = frames.len();
+                for (i, f) in frames.into_iter().enumerate() {
+                    if i > 0 && !pace.is_zero() {
+                        tokio::time::sleep(pace).await;
+                    }
+                    http.write_response_body(Bytes::from(f), i + 1 == n)
+                        .await
+                        .ok()?;
+                }
+                http.finish_body().await.ok()?;
+            }
+        }
         let persistent = HttpPersistentSettings::for_session(&http);
         match http.finish().await {
             Ok(c) => c.map(|s| ReusedHttpStream::from_reusable_stream(s, persistent)),

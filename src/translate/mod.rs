@@ -5,3 +5,4 @@
 pub mod names;
 pub mod request;
 pub mod response;
+pub mod stream;

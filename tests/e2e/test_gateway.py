@@ -437,3 +437,85 @@ def test_logs_carry_no_secrets(stack, client):
     assert "credentials: static keys from secret `static`" in text
     for secret in (SK, TOKEN_SK, TOKEN, API_KEY, CLIENT_KEY):
         assert secret not in text
+
+
+# --- streaming --------------------------------------------------------------------------------
+
+def test_stream_text_with_usage(stack, client):
+    stack.clear()
+    chunks = list(client.chat.completions.create(
+        model="m", stream=True, stream_options={"include_usage": True},
+        messages=[{"role": "user", "content": "héllo 🌍"}]))
+    assert stack.last_upstream()["path"] == "/model/m/converse-stream"
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.endswith("You said: héllo 🌍")
+    assert len({c.id for c in chunks}) == 1 and len({c.created for c in chunks}) == 1
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].choices == [] and chunks[-1].usage.total_tokens > 0
+
+
+def test_stream_without_usage_option(stack, client):
+    chunks = list(client.chat.completions.create(model="m", stream=True, messages=[{"role": "user", "content": "hi"}]))
+    assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
+
+
+def test_stream_tool_calls(stack, client):
+    chunks = list(client.chat.completions.create(
+        model="m", stream=True, tools=TOOLS, messages=[{"role": "user", "content": "both [sim:tools=2]"}]))
+    calls = {}
+    for c in chunks:
+        for tc in (c.choices[0].delta.tool_calls or []) if c.choices else []:
+            entry = calls.setdefault(tc.index, {"id": None, "name": None, "args": ""})
+            entry["id"] = entry["id"] or tc.id
+            entry["name"] = entry["name"] or (tc.function.name if tc.function else None)
+            entry["args"] += (tc.function.arguments or "") if tc.function else ""
+    assert sorted(calls) == [0, 1]
+    assert calls[0]["name"] == "get_weather" and json.loads(calls[0]["args"]) == {"city": "Paris"}
+    assert calls[1]["name"] == "get_time"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
+
+
+def test_stream_exception_raises_api_error(stack, client):
+    stream = client.chat.completions.create(
+        model="m", stream=True, messages=[{"role": "user", "content": "x [sim:stream-error=throttlingException]"}])
+    with pytest.raises(openai.APIError) as info:
+        for _ in stream:
+            pass
+    assert "simulated throttlingException" in str(info.value.message)
+
+
+def test_stream_error_before_first_byte_is_http_error(stack, client):
+    with pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model="m", stream=True,
+                                       messages=[{"role": "user", "content": "[sim:error=ThrottlingException]"}])
+
+
+def test_stream_is_incremental(stack, client):
+    import time
+
+    t0 = time.monotonic()
+    stamps = []
+    for c in client.chat.completions.create(
+            model="m", stream=True, messages=[{"role": "user", "content": "pace me [sim:pace=40ms]"}]):
+        stamps.append(time.monotonic() - t0)
+    # ~20 frames 40 ms apart: the first chunk must arrive long before the last.
+    assert len(stamps) > 10
+    assert stamps[-1] - stamps[0] > 0.3, stamps
+    assert stamps[0] < stamps[-1] / 3, stamps
+
+
+def test_stream_parses_with_botocore_event_stream(stack):
+    """The simulator's frames are real AWS event-stream (CRC-correct), checked by botocore."""
+    import urllib.request
+    from botocore.eventstream import EventStreamBuffer
+
+    req = urllib.request.Request(stack.sim_url("/model/m/converse-stream"), method="POST",
+                                 data=json.dumps({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).encode(),
+                                 headers={"content-type": "application/json", "authorization": "Bearer " + API_KEY})
+    raw_bytes = urllib.request.urlopen(req).read()
+    buf = EventStreamBuffer()
+    buf.add_data(raw_bytes)
+    kinds = [m.headers[":event-type"] for m in buf]
+    assert kinds[0] == "messageStart" and kinds[-2:] == ["messageStop", "metadata"]
+    assert "contentBlockStart" not in kinds  # text blocks get none

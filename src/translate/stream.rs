@@ -1,0 +1,434 @@
+//! ConverseStream events → OpenAI `chat.completion.chunk` SSE, as an explicit synchronous state
+//! machine: feed decoded frames with [`StreamTranslator::on_frame`], collect the SSE bytes it
+//! appends, call [`StreamTranslator::finish`] at the end. Pure; memory per stream is the state
+//! below (no accumulation of the answer).
+
+use super::names::ToolNames;
+use super::response::{finish_reason, usage as map_usage};
+use crate::bedrock::error::from_exception;
+use crate::bedrock::eventstream::Frame;
+use crate::bedrock::types::TokenUsage;
+use crate::error::{BedrockErrorKind, GatewayError};
+use crate::openai::Usage;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// Per-stream constants.
+#[derive(Debug, Clone)]
+pub struct StreamContext {
+    pub id: String,
+    pub created: u64,
+    pub model: String,
+    pub include_usage: bool,
+    pub tool_names: ToolNames,
+}
+
+pub struct StreamTranslator {
+    ctx: StreamContext,
+    role_sent: bool,
+    /// Bedrock contentBlockIndex → OpenAI tool_calls index.
+    tool_blocks: Vec<(u64, usize)>,
+    next_tool: usize,
+    finish: Option<&'static str>,
+    usage: Option<Usage>,
+    failed: bool,
+    /// The error sent to the client, if any (for logs and metrics).
+    error: Option<GatewayError>,
+}
+
+// --- incoming event payloads (tolerant: unknown members ignored) ------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockStart<'a> {
+    #[serde(default)]
+    content_block_index: u64,
+    #[serde(borrow, default)]
+    start: Option<StartUnion<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartUnion<'a> {
+    #[serde(borrow, default)]
+    tool_use: Option<StartToolUse<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StartToolUse<'a> {
+    #[serde(borrow)]
+    tool_use_id: Cow<'a, str>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDelta<'a> {
+    #[serde(default)]
+    content_block_index: u64,
+    #[serde(borrow, default)]
+    delta: Option<DeltaUnion<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaUnion<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_use: Option<DeltaToolUse<'a>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<DeltaReasoning<'a>>,
+}
+
+#[derive(Deserialize)]
+struct DeltaToolUse<'a> {
+    #[serde(borrow, default)]
+    input: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaReasoning<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    redacted_content: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageStop<'a> {
+    #[serde(borrow, default)]
+    stop_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    usage: Option<TokenUsage>,
+}
+
+// --- outgoing chunk ---------------------------------------------------------------------------
+
+#[derive(Serialize)]
+struct Chunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    system_fingerprint: Option<()>,
+    choices: &'a [ChunkChoice<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Option<Usage>>,
+}
+
+#[derive(Serialize)]
+struct ChunkChoice<'a> {
+    index: u32,
+    delta: Delta<'a>,
+    logprobs: Option<()>,
+    finish_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    native_finish_reason: Option<&'a str>,
+}
+
+#[derive(Serialize, Default)]
+struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_signature: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning_details: Option<[EncryptedDetail<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_calls: Option<[ToolCallDelta<'a>; 1]>,
+}
+
+#[derive(Serialize)]
+struct EncryptedDetail<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    data: &'a str,
+}
+
+#[derive(Serialize)]
+struct ToolCallDelta<'a> {
+    index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+    function: FunctionDelta<'a>,
+}
+
+#[derive(Serialize)]
+struct FunctionDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    arguments: &'a str,
+}
+
+fn bad(what: &str, e: serde_json::Error) -> GatewayError {
+    GatewayError::UpstreamBadResponse {
+        message: format!("unreadable {what} event: {e}"),
+    }
+}
+
+impl StreamTranslator {
+    pub fn new(ctx: StreamContext) -> Self {
+        StreamTranslator {
+            ctx,
+            role_sent: false,
+            tool_blocks: Vec::new(),
+            next_tool: 0,
+            finish: None,
+            usage: None,
+            failed: false,
+            error: None,
+        }
+    }
+
+    /// Usage from the `metadata` event, once it arrived.
+    pub fn usage(&self) -> Option<Usage> {
+        self.usage
+    }
+
+    pub fn finish_reason(&self) -> Option<&'static str> {
+        self.finish
+    }
+
+    /// Whether an error event was sent (the stream then ends without `[DONE]`).
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// The error sent in the stream, if any.
+    pub fn take_error(&mut self) -> Option<GatewayError> {
+        self.error.take()
+    }
+
+    fn write(&self, out: &mut Vec<u8>, choices: &[ChunkChoice<'_>], usage: Option<Option<Usage>>) {
+        let chunk = Chunk {
+            id: &self.ctx.id,
+            object: "chat.completion.chunk",
+            created: self.ctx.created,
+            model: &self.ctx.model,
+            system_fingerprint: None,
+            choices,
+            usage,
+        };
+        out.extend_from_slice(b"data: ");
+        // Serializing these plain structs into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &chunk);
+        out.extend_from_slice(b"\n\n");
+    }
+
+    fn delta(&mut self, out: &mut Vec<u8>, mut delta: Delta<'_>) {
+        if !self.role_sent {
+            self.role_sent = true;
+            delta.role = Some("assistant");
+        }
+        let usage = self.ctx.include_usage.then_some(None);
+        let choice = ChunkChoice {
+            index: 0,
+            delta,
+            logprobs: None,
+            finish_reason: None,
+            native_finish_reason: None,
+        };
+        self.write(out, std::slice::from_ref(&choice), usage);
+    }
+
+    fn tool_index(&mut self, block: u64) -> (usize, bool) {
+        if let Some((_, i)) = self.tool_blocks.iter().find(|(b, _)| *b == block) {
+            return (*i, false);
+        }
+        let i = self.next_tool;
+        self.next_tool += 1;
+        self.tool_blocks.push((block, i));
+        (i, true)
+    }
+
+    /// Translate one frame, appending SSE to `out`. An exception frame becomes the error event.
+    pub fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>) {
+        if self.failed {
+            return;
+        }
+        let result = match frame {
+            Frame::Event { kind, payload } => self.on_event(kind, payload, out),
+            Frame::Exception { kind, payload } => Err(from_exception(kind, payload)),
+            Frame::Error { code, message } => Err(GatewayError::Bedrock {
+                kind: BedrockErrorKind::from_code(code),
+                status: 500,
+                message: format!("{code}: {message}"),
+            }),
+        };
+        if let Err(e) = result {
+            self.error(&e, out);
+        }
+    }
+
+    fn on_event(
+        &mut self,
+        kind: &str,
+        payload: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), GatewayError> {
+        match kind {
+            "messageStart" if !self.role_sent => {
+                self.delta(
+                    out,
+                    Delta {
+                        content: Some(""),
+                        ..Delta::default()
+                    },
+                );
+            }
+            "contentBlockStart" => {
+                let e: BlockStart = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
+                if let Some(tu) = e.start.and_then(|s| s.tool_use) {
+                    let (index, _) = self.tool_index(e.content_block_index);
+                    let name = self.ctx.tool_names.restore(&tu.name).to_owned();
+                    self.delta(
+                        out,
+                        Delta {
+                            tool_calls: Some([ToolCallDelta {
+                                index,
+                                id: Some(&tu.tool_use_id),
+                                kind: Some("function"),
+                                function: FunctionDelta {
+                                    name: Some(&name),
+                                    arguments: "",
+                                },
+                            }]),
+                            ..Delta::default()
+                        },
+                    );
+                }
+            }
+            "contentBlockDelta" => {
+                let e: BlockDelta = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
+                let Some(d) = e.delta else { return Ok(()) };
+                if let Some(t) = &d.text {
+                    self.delta(
+                        out,
+                        Delta {
+                            content: Some(t),
+                            ..Delta::default()
+                        },
+                    );
+                } else if let Some(tu) = &d.tool_use {
+                    let (index, new) = self.tool_index(e.content_block_index);
+                    self.delta(
+                        out,
+                        Delta {
+                            tool_calls: Some([ToolCallDelta {
+                                index,
+                                id: None,
+                                kind: new.then_some("function"),
+                                function: FunctionDelta {
+                                    name: None,
+                                    arguments: &tu.input,
+                                },
+                            }]),
+                            ..Delta::default()
+                        },
+                    );
+                } else if let Some(r) = &d.reasoning_content {
+                    if let Some(t) = &r.text {
+                        self.delta(
+                            out,
+                            Delta {
+                                reasoning_content: Some(t),
+                                ..Delta::default()
+                            },
+                        );
+                    } else if let Some(s) = &r.signature {
+                        self.delta(
+                            out,
+                            Delta {
+                                reasoning_signature: Some(s),
+                                ..Delta::default()
+                            },
+                        );
+                    } else if let Some(data) = &r.redacted_content {
+                        self.delta(
+                            out,
+                            Delta {
+                                reasoning_details: Some([EncryptedDetail {
+                                    kind: "reasoning.encrypted",
+                                    data,
+                                }]),
+                                ..Delta::default()
+                            },
+                        );
+                    }
+                }
+            }
+            "messageStop" => {
+                let e: MessageStop = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
+                let native = e.stop_reason.as_deref().unwrap_or("end_turn");
+                let reason = finish_reason(native, self.next_tool > 0);
+                self.finish = Some(reason);
+                let usage = self.ctx.include_usage.then_some(None);
+                let choice = ChunkChoice {
+                    index: 0,
+                    delta: Delta::default(),
+                    logprobs: None,
+                    finish_reason: Some(reason),
+                    native_finish_reason: Some(native),
+                };
+                self.write(out, std::slice::from_ref(&choice), usage);
+            }
+            "metadata" => {
+                let e: Metadata = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
+                if let Some(u) = e.usage {
+                    let u = map_usage(&u);
+                    self.usage = Some(u);
+                    if self.ctx.include_usage {
+                        self.write(out, &[], Some(Some(u)));
+                    }
+                }
+            }
+            // contentBlockStop and unknown events carry nothing for the client.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Send one OpenAI error event; the stream then ends without `[DONE]`.
+    pub fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
+        if self.failed {
+            return;
+        }
+        self.failed = true;
+        out.extend_from_slice(b"data: ");
+        out.extend_from_slice(&e.to_openai_json());
+        out.extend_from_slice(b"\n\n");
+        self.error = Some(e.clone());
+    }
+
+    /// End of the upstream stream: `[DONE]`, unless an error was sent — or the stream ended
+    /// before `messageStop`, which is reported as an error (a truncated answer is not a
+    /// successful one).
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        if !self.failed && self.finish.is_none() {
+            let e = GatewayError::UpstreamBadResponse {
+                message: "the Bedrock stream ended before messageStop".into(),
+            };
+            self.error(&e, out);
+        }
+        if !self.failed {
+            out.extend_from_slice(b"data: [DONE]\n\n");
+        }
+    }
+}
