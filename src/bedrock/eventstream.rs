@@ -1,8 +1,13 @@
 //! Incremental decoding of `application/vnd.amazon.eventstream` (ConverseStream) with
 //! `aws-smithy-eventstream`: push bytes as they arrive, pull whole frames. Frames split across
 //! reads and several frames per read are both fine; CRC failures and oversized frames are errors.
+//!
+//! Framing (the 4-byte total length) is read here so the size cap applies before any buffering
+//! decision, and only whole frames are handed to `aws_smithy_eventstream::frame::read_message_from`
+//! (which checks both CRCs). Its stateful `MessageFrameDecoder` would add nothing: it consumes
+//! the prelude as soon as 12 bytes are present, which is exactly what this avoids.
 
-use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
+use aws_smithy_eventstream::frame::read_message_from;
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use bytes::{Bytes, BytesMut};
 
@@ -26,7 +31,6 @@ pub struct DecodeError(pub String);
 #[derive(Default)]
 pub struct Decoder {
     buf: BytesMut,
-    inner: MessageFrameDecoder,
 }
 
 fn header<'m>(m: &'m Message, name: &str) -> Option<&'m str> {
@@ -75,16 +79,9 @@ impl Decoder {
         if self.buf.len() < total {
             return Ok(None);
         }
-        let mut frame = self.buf.split_to(total);
-        let message = match self.inner.decode_frame(&mut frame) {
-            Ok(DecodedFrame::Complete(m)) => m,
-            Ok(DecodedFrame::Incomplete) => {
-                return Err(DecodeError(
-                    "event-stream frame could not be decoded".into(),
-                ))
-            }
-            Err(e) => return Err(DecodeError(format!("invalid event-stream frame: {e}"))),
-        };
+        let frame = self.buf.split_to(total).freeze();
+        let message = read_message_from(frame)
+            .map_err(|e| DecodeError(format!("invalid event-stream frame: {e}")))?;
         let message_type = header(&message, ":message-type").unwrap_or("event");
         let frame = match message_type {
             "event" => Frame::Event {

@@ -106,6 +106,13 @@ pub struct Route {
     pub prompt_caching: Option<PromptCaching>,
 }
 
+impl Route {
+    /// Whether any of this route's matches accepts the path (whatever the model).
+    pub fn serves_path(&self, path: &str) -> bool {
+        self.matches.iter().any(|m| m.matches_path(path))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteMatch {

@@ -18,22 +18,27 @@ use pingora::protocols::http::client::HttpSession;
 use pingora::upstreams::peer::HttpPeer;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
 
 /// Cap on a Bedrock answer read into memory (non-streaming).
 const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 
-/// Serve one request; only downstream I/O failures are returned as errors.
+/// Serve one request. Every error is answered as an OpenAI error body — except a client that
+/// is gone (a write to it failed, possibly mid-stream): it is recorded, the connection is not
+/// reused, and nothing more is written.
 pub async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
-    let outcome = dispatch(gw, session, ctx).await;
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            ctx.status = e.status();
-            let result = respond::error(session, &e).await;
-            ctx.error = Some(e);
-            result
-        }
-    }
+    let Err(e) = dispatch(gw, session, ctx).await else {
+        return Ok(());
+    };
+    ctx.status = e.status();
+    let result = if let GatewayError::ClientGone { .. } = e {
+        session.set_keepalive(None);
+        Ok(())
+    } else {
+        respond::error(session, &e).await
+    };
+    ctx.error = Some(e);
+    result
 }
 
 async fn dispatch(
@@ -41,33 +46,37 @@ async fn dispatch(
     session: &mut Session,
     ctx: &mut RequestCtx,
 ) -> Result<(), GatewayError> {
-    let method = session.req_header().method.as_str().to_owned();
+    let method = session.req_header().method.clone();
     let path = session.req_header().uri.path().to_owned();
 
     if let Some(keys) = &gw.listener.api_keys {
         check_client_key(session, keys)?;
     }
     if path == "/v1/models" {
-        return if method == "GET" {
+        return if method == http::Method::GET {
             let body = models_list(gw);
             ctx.status = 200;
             respond::json(session, 200, body, &[])
                 .await
                 .map_err(downstream)
         } else {
-            Err(GatewayError::MethodNotAllowed { method, path })
+            Err(GatewayError::MethodNotAllowed {
+                method: method.to_string(),
+                path,
+            })
         };
     }
-    let path_routes: Vec<&Route> = gw
-        .routes
-        .iter()
-        .filter(|r| r.matches.iter().any(|m| m.matches_path(&path)))
-        .collect();
-    if path_routes.is_empty() {
-        return Err(GatewayError::NotFound { method, path });
+    if !gw.routes.iter().any(|r| r.serves_path(&path)) {
+        return Err(GatewayError::NotFound {
+            method: method.to_string(),
+            path,
+        });
     }
-    if method != "POST" {
-        return Err(GatewayError::MethodNotAllowed { method, path });
+    if method != http::Method::POST {
+        return Err(GatewayError::MethodNotAllowed {
+            method: method.to_string(),
+            path,
+        });
     }
 
     let limit = gw.listener.max_concurrent_requests;
@@ -78,7 +87,7 @@ async fn dispatch(
     ctx.counted = true;
 
     let body = read_body(session, gw.listener.max_body_bytes).await?;
-    chat(gw, session, ctx, &path, &path_routes, &body).await
+    chat(gw, session, ctx, &path, &body).await
 }
 
 /// Clients authenticate with `Authorization: Bearer <key>` or `x-api-key: <key>`.
@@ -182,13 +191,12 @@ async fn read_body(session: &mut Session, cap: usize) -> Result<Bytes, GatewayEr
 }
 
 fn select_route<'r>(
-    routes: &[&'r Route],
+    routes: &'r [Route],
     path: &str,
     model: &str,
 ) -> Result<&'r Route, GatewayError> {
     routes
         .iter()
-        .copied()
         .find(|r| {
             r.matches
                 .iter()
@@ -213,12 +221,11 @@ async fn chat(
     session: &mut Session,
     ctx: &mut RequestCtx,
     path: &str,
-    routes: &[&Route],
     body: &Bytes,
 ) -> Result<(), GatewayError> {
     let request = openai::parse_chat_request(body)?;
     let client_model = request.model.as_deref().unwrap_or("");
-    let route = select_route(routes, path, client_model)?;
+    let route = select_route(&gw.routes, path, client_model)?;
     ctx.route = Some(route.name.clone());
     let (_, backend) = route
         .backends
@@ -258,9 +265,31 @@ async fn chat(
         .map(|d| d.as_secs())
         .unwrap_or(0);
 
+    // `timeouts.total` bounds the whole exchange, streaming included.
+    let deadline = Instant::now() + route.timeouts.total;
+    let op = if translated.stream {
+        Operation::ConverseStream
+    } else {
+        Operation::Converse
+    };
+    let (http, peer) =
+        open_with_deadline(gw, upstream, route, model_id, op, converse, deadline).await?;
+    let header = http.response_header();
+    let status = header.map(|h| h.status.as_u16()).unwrap_or(0);
+    if status != 200 {
+        // Errors before the first byte are ordinary HTTP errors, streaming or not.
+        let error_type = header
+            .and_then(|h| h.headers.get("x-amzn-errortype"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let answer = within(deadline, read_all(gw, http, peer)).await?;
+        return Err(bedrock::error::from_response(
+            status,
+            error_type.as_deref(),
+            &answer,
+        ));
+    }
     if translated.stream {
-        let op = Operation::ConverseStream;
-        let (http, peer) = open_with_deadline(gw, upstream, route, model_id, op, converse).await?;
         let sctx = StreamContext {
             id,
             created,
@@ -268,19 +297,9 @@ async fn chat(
             include_usage: translated.include_usage,
             tool_names: translated.tool_names,
         };
-        return stream(gw, session, ctx, route, http, peer, sctx).await;
+        return stream(gw, session, ctx, route, http, peer, sctx, deadline).await;
     }
-
-    let (http, peer) =
-        open_with_deadline(gw, upstream, route, model_id, Operation::Converse, converse).await?;
-    let (status, error_type, answer) = read_all(gw, http, peer).await?;
-    if status != 200 {
-        return Err(bedrock::error::from_response(
-            status,
-            error_type.as_deref(),
-            &answer,
-        ));
-    }
+    let answer = within(deadline, read_all(gw, http, peer)).await?;
     let out = tresp::translate(
         &answer,
         &tresp::ResponseContext {
@@ -297,7 +316,23 @@ async fn chat(
         .map_err(downstream)
 }
 
-/// Open the exchange within the route's `firstByte`/`total` limits.
+/// Run `fut` until the route's total deadline.
+async fn within<T>(
+    deadline: Instant,
+    fut: impl std::future::Future<Output = Result<T, GatewayError>>,
+) -> Result<T, GatewayError> {
+    tokio::time::timeout_at(deadline, fut)
+        .await
+        .unwrap_or_else(|_| {
+            Err(GatewayError::UpstreamTimeout {
+                message: "no complete answer within the route's total timeout".into(),
+            })
+        })
+}
+
+/// Open the exchange: the response header must arrive within `connect + firstByte`, and
+/// before the total deadline.
+#[allow(clippy::too_many_arguments)]
 async fn open_with_deadline(
     gw: &Gateway,
     upstream: &Upstream,
@@ -305,15 +340,14 @@ async fn open_with_deadline(
     model_id: &str,
     op: Operation,
     body: Bytes,
+    deadline: Instant,
 ) -> Result<(HttpSession, HttpPeer), GatewayError> {
-    let limit = route
-        .timeouts
-        .total
-        .min(route.timeouts.first_byte + route.timeouts.connect);
-    match tokio::time::timeout(limit, open(gw, upstream, route, model_id, op, body)).await {
+    let first_byte = Instant::now() + route.timeouts.connect + route.timeouts.first_byte;
+    let limit = first_byte.min(deadline);
+    match tokio::time::timeout_at(limit, open(gw, upstream, route, model_id, op, body)).await {
         Ok(r) => r,
         Err(_) => Err(GatewayError::UpstreamTimeout {
-            message: format!("no response header within {} ms", limit.as_millis()),
+            message: "no response header within the route's firstByte/total timeout".into(),
         }),
     }
 }
@@ -389,23 +423,12 @@ async fn open(
     }
 }
 
-/// Read a whole (non-streaming) answer: (status, x-amzn-ErrorType, body).
+/// Read a whole answer body, then return the connection to the pool.
 async fn read_all(
     gw: &Gateway,
     mut http: HttpSession,
     peer: HttpPeer,
-) -> Result<(u16, Option<String>, Bytes), GatewayError> {
-    let header = http
-        .response_header()
-        .ok_or_else(|| GatewayError::UpstreamBadResponse {
-            message: "no response header".into(),
-        })?;
-    let status = header.status.as_u16();
-    let error_type = header
-        .headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+) -> Result<Bytes, GatewayError> {
     let mut answer = BytesMut::new();
     loop {
         match http.read_response_body().await {
@@ -426,34 +449,24 @@ async fn read_all(
             .release_http_session(http, &peer, Some(POOL_IDLE))
             .await;
     }
-    Ok((status, error_type, answer.freeze()))
+    Ok(answer.freeze())
 }
 
-/// Relay a ConverseStream answer as OpenAI SSE, frame by frame as it arrives. Errors before the
-/// first byte are ordinary HTTP errors; after it, one error event and no `[DONE]`. A client
-/// that hangs up ends the exchange; the half-read upstream connection is dropped, not pooled.
+/// Relay a 200 ConverseStream answer as OpenAI SSE, frame by frame as it arrives. Failures
+/// after the header (exceptions, decode errors, `streamIdle`, the total deadline) become one
+/// error event and no `[DONE]`. A client that hangs up ends the exchange; the half-read
+/// upstream connection is dropped, never pooled.
+#[allow(clippy::too_many_arguments)]
 async fn stream(
     gw: &Gateway,
     session: &mut Session,
     ctx: &mut RequestCtx,
     route: &Route,
-    http: HttpSession,
+    mut http: HttpSession,
     peer: HttpPeer,
     sctx: StreamContext,
+    deadline: Instant,
 ) -> Result<(), GatewayError> {
-    let status = http
-        .response_header()
-        .map(|h| h.status.as_u16())
-        .unwrap_or(0);
-    if status != 200 {
-        let (status, error_type, answer) = read_all(gw, http, peer).await?;
-        return Err(bedrock::error::from_response(
-            status,
-            error_type.as_deref(),
-            &answer,
-        ));
-    }
-    let mut http = http;
     let mut header = ResponseHeader::build(200, Some(4)).map_err(|e| GatewayError::Internal {
         message: e.to_string(),
     })?;
@@ -480,7 +493,8 @@ async fn stream(
     let idle = route.timeouts.stream_idle;
     let mut clean_end = false;
     loop {
-        let read = tokio::time::timeout(idle, http.read_response_body()).await;
+        let limit = (Instant::now() + idle).min(deadline);
+        let read = tokio::time::timeout_at(limit, http.read_response_body()).await;
         match read {
             Ok(Ok(Some(bytes))) => {
                 decoder.push(&bytes);
@@ -515,16 +529,16 @@ async fn stream(
                 break;
             }
             Err(_) => {
-                translator.error(
-                    &GatewayError::UpstreamTimeout {
-                        message: format!("no stream event for {} ms", idle.as_millis()),
-                    },
-                    &mut out,
-                );
+                let message = if Instant::now() >= deadline {
+                    "the stream exceeded the route's total timeout".to_owned()
+                } else {
+                    format!("no stream event for {} ms", idle.as_millis())
+                };
+                translator.error(&GatewayError::UpstreamTimeout { message }, &mut out);
                 break;
             }
         }
-        if translator.failed() {
+        if translator.error_sent().is_some() {
             break;
         }
         if !out.is_empty() {
@@ -538,7 +552,7 @@ async fn stream(
     }
     translator.finish(&mut out);
     ctx.usage = translator.usage();
-    ctx.error = translator.take_error();
+    ctx.error = translator.error_sent().cloned();
     session
         .write_response_body(Some(Bytes::from(out)), true)
         .await

@@ -83,11 +83,14 @@ impl Gateway {
         }
     }
 
-    /// The upstream state of a backend (by identity).
-    pub fn upstream_for(&self, backend: &crate::config::model::Backend) -> Option<&Arc<Upstream>> {
+    /// The upstream state of a backend (routes and upstreams share the same `Arc<Backend>`).
+    pub fn upstream_for(
+        &self,
+        backend: &Arc<crate::config::model::Backend>,
+    ) -> Option<&Arc<Upstream>> {
         self.upstreams
             .iter()
-            .find(|u| u.backend.name == backend.name && u.backend.namespace == backend.namespace)
+            .find(|u| Arc::ptr_eq(&u.backend, backend))
     }
 }
 

@@ -77,24 +77,42 @@ impl Simulator {
     }
 }
 
-/// A simulator answer: a complete body, or event-stream frames sent `pace` apart.
+/// A simulator answer.
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
-    pub body: Vec<u8>,
-    pub frames: Option<(Vec<Vec<u8>>, Duration)>,
+    pub body: Body,
+}
+
+/// What follows the response header.
+pub enum Body {
+    /// A complete JSON body (`content-length`).
+    Json(Vec<u8>),
+    /// `application/vnd.amazon.eventstream` frames (chunked), sent `pace` apart.
+    EventStream {
+        frames: Vec<Vec<u8>>,
+        pace: Duration,
+    },
+}
+
+impl Answer {
+    fn json(status: u16, body: Vec<u8>) -> Self {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: Body::Json(body),
+        }
+    }
 }
 
 fn error_answer(status: u16, kind: &str, message: &str) -> Answer {
-    Answer {
-        status,
-        headers: vec![(
-            "x-amzn-errortype",
-            format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
-        )],
-        body: serde_json::to_vec(&json!({ "message": message })).unwrap_or_default(),
-        frames: None,
-    }
+    let body = serde_json::to_vec(&json!({ "message": message })).unwrap_or_default();
+    let mut answer = Answer::json(status, body);
+    answer.headers.push((
+        "x-amzn-errortype",
+        format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/"),
+    ));
+    answer
 }
 
 /// HTTP status Bedrock uses for each exception.
@@ -160,19 +178,9 @@ impl Simulator {
                 if let Ok(mut q) = self.recorded.lock() {
                     q.clear();
                 }
-                return Answer {
-                    status: 200,
-                    headers: vec![],
-                    body: b"[]".to_vec(),
-                    frames: None,
-                };
+                return Answer::json(200, b"[]".to_vec());
             }
-            return Answer {
-                status: 200,
-                headers: vec![],
-                body: self.recorded_json(),
-                frames: None,
-            };
+            return Answer::json(200, self.recorded_json());
         }
         self.record(Recorded {
             method: method.into(),
@@ -514,18 +522,16 @@ pub fn reply_for(model: &str, request: &Value) -> Result<Reply, (String, String)
 fn converse_answer(model: &str, request: &Value) -> Answer {
     match reply_for(model, request) {
         Err((kind, message)) => error_answer(exception_status(&kind), &kind, &message),
-        Ok(r) => Answer {
-            status: 200,
-            headers: vec![],
-            body: serde_json::to_vec(&json!({
+        Ok(r) => Answer::json(
+            200,
+            serde_json::to_vec(&json!({
                 "output": {"message": {"role": "assistant", "content": r.blocks}},
                 "stopReason": r.stop_reason,
                 "usage": r.usage,
                 "metrics": {"latencyMs": 1},
             }))
             .unwrap_or_default(),
-            frames: None,
-        },
+        ),
     }
 }
 
@@ -621,9 +627,8 @@ fn stream_answer(model: &str, request: &Value) -> Answer {
     }
     Answer {
         status: 200,
-        headers: vec![],
-        body: Vec::new(),
-        frames: Some((frames, pace)),
+        headers: Vec::new(),
+        body: Body::EventStream { frames, pace },
     }
 }
 
@@ -678,18 +683,18 @@ impl HttpServerApp for Simulator {
         for (k, v) in answer.headers {
             resp.insert_header(k, v).ok()?;
         }
-        match answer.frames {
-            None => {
+        match answer.body {
+            Body::Json(body) => {
                 resp.insert_header("content-type", "application/json")
                     .ok()?;
-                resp.insert_header("content-length", answer.body.len().to_string())
+                resp.insert_header("content-length", body.len().to_string())
                     .ok()?;
                 http.write_response_header(Box::new(resp)).await.ok()?;
-                http.write_response_body(Bytes::from(answer.body), true)
+                http.write_response_body(Bytes::from(body), true)
                     .await
                     .ok()?;
             }
-            Some((frames, pace)) => {
+            Body::EventStream { frames, pace } => {
                 resp.insert_header("content-type", "application/vnd.amazon.eventstream")
                     .ok()?;
                 resp.insert_header("transfer-encoding", "chunked").ok()?;

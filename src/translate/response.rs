@@ -176,6 +176,21 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_answer_is_502() {
+        let names = ToolNames::default();
+        let ctx = ResponseContext {
+            id: "x",
+            created: 0,
+            model: "m",
+            tool_names: &names,
+        };
+        for body in [&b"<html>gateway timeout</html>"[..], b"{\"output\":", b""] {
+            let e = translate(body, &ctx).unwrap_err();
+            assert_eq!((e.status(), e.code()), (502, Some("upstream_bad_response")));
+        }
+    }
+
+    #[test]
     fn usage_includes_cache_tokens() {
         let u = usage(&cv::TokenUsage {
             input_tokens: 16,

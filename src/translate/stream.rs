@@ -31,8 +31,7 @@ pub struct StreamTranslator {
     next_tool: usize,
     finish: Option<&'static str>,
     usage: Option<Usage>,
-    failed: bool,
-    /// The error sent to the client, if any (for logs and metrics).
+    /// The error sent to the client, if any; once set, nothing more is emitted.
     error: Option<GatewayError>,
 }
 
@@ -192,7 +191,6 @@ impl StreamTranslator {
             next_tool: 0,
             finish: None,
             usage: None,
-            failed: false,
             error: None,
         }
     }
@@ -202,18 +200,9 @@ impl StreamTranslator {
         self.usage
     }
 
-    pub fn finish_reason(&self) -> Option<&'static str> {
-        self.finish
-    }
-
-    /// Whether an error event was sent (the stream then ends without `[DONE]`).
-    pub fn failed(&self) -> bool {
-        self.failed
-    }
-
-    /// The error sent in the stream, if any.
-    pub fn take_error(&mut self) -> Option<GatewayError> {
-        self.error.take()
+    /// The error event sent, if any (the stream then ends without `[DONE]`).
+    pub fn error_sent(&self) -> Option<&GatewayError> {
+        self.error.as_ref()
     }
 
     fn write(&self, out: &mut Vec<u8>, choices: &[ChunkChoice<'_>], usage: Option<Option<Usage>>) {
@@ -260,7 +249,7 @@ impl StreamTranslator {
 
     /// Translate one frame, appending SSE to `out`. An exception frame becomes the error event.
     pub fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>) {
-        if self.failed {
+        if self.error.is_some() {
             return;
         }
         let result = match frame {
@@ -407,10 +396,9 @@ impl StreamTranslator {
 
     /// Send one OpenAI error event; the stream then ends without `[DONE]`.
     pub fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
-        if self.failed {
+        if self.error.is_some() {
             return;
         }
-        self.failed = true;
         out.extend_from_slice(b"data: ");
         out.extend_from_slice(&e.to_openai_json());
         out.extend_from_slice(b"\n\n");
@@ -421,13 +409,13 @@ impl StreamTranslator {
     /// before `messageStop`, which is reported as an error (a truncated answer is not a
     /// successful one).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if !self.failed && self.finish.is_none() {
+        if self.error.is_none() && self.finish.is_none() {
             let e = GatewayError::UpstreamBadResponse {
                 message: "the Bedrock stream ended before messageStop".into(),
             };
             self.error(&e, out);
         }
-        if !self.failed {
+        if self.error.is_none() {
             out.extend_from_slice(b"data: [DONE]\n\n");
         }
     }

@@ -45,6 +45,9 @@ listeners:
   - name: default
     address: 127.0.0.1:{gw}
     limits: {{maxBodyBytes: 2097152}}
+  - name: tight
+    address: 127.0.0.1:{gw_tight}
+    limits: {{maxConcurrentRequests: 1}}
   - name: authed
     address: 127.0.0.1:{gw_auth}
     auth: {{apiKeys: {{secretRef: {{name: client-keys}}}}}}
@@ -94,6 +97,14 @@ routes:
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "slow-*"}}]
     backendRefs: [{{name: sim}}]
     timeouts: {{firstByte: 1s, total: 2s}}
+  - name: idle
+    matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "idle-*"}}]
+    backendRefs: [{{name: sim}}]
+    timeouts: {{streamIdle: 1s}}
+  - name: budget
+    matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "budget-*"}}]
+    backendRefs: [{{name: sim}}]
+    timeouts: {{total: 2s}}
   - name: bedrock
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "*"}}]
     backendRefs: [{{name: sim}}]
@@ -108,7 +119,7 @@ class Stack:
     def __init__(self, tmp):
         import base64
 
-        self.ports = {k: free_port() for k in ("gw", "gw_auth", "admin", "metrics", "sim", "dead")}
+        self.ports = {k: free_port() for k in ("gw", "gw_tight", "gw_auth", "admin", "metrics", "sim", "dead")}
         self.config_path = os.path.join(tmp, "gateway.yaml")
         with open(self.config_path, "w") as f:
             f.write(

@@ -155,14 +155,20 @@ def test_image_and_document(stack, client):
 
 
 def test_reasoning_and_cache_usage(stack, client):
-    r = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "think [sim:reasoning] [sim:cache=read:100,write:50]"}])
+    def ask(cache):
+        # Same length either way, so the simulator's inputTokens estimate is identical.
+        return client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": f"think [sim:reasoning] [sim:cache={cache}]"}])
+
+    r = ask("read:100,write:050")
+    plain = ask("read:000,write:000")
     m = r.choices[0].message
     assert m.model_extra["reasoning_content"] == "Let me think about this step by step."
     assert m.model_extra["reasoning_details"][0]["signature"] == "c2ltLXNpZ25hdHVyZQ=="
     assert r.usage.prompt_tokens_details.cached_tokens == 100
-    details = r.usage.prompt_tokens_details.model_dump()
-    assert details["cache_write_tokens"] == 50
-    assert r.usage.prompt_tokens == r.usage.prompt_tokens - 150 + 150 >= 150
+    assert r.usage.prompt_tokens_details.model_dump()["cache_write_tokens"] == 50
+    # prompt_tokens counts cache reads and writes on top of Bedrock's inputTokens.
+    assert r.usage.prompt_tokens - plain.usage.prompt_tokens == 150
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
 
 
@@ -309,11 +315,17 @@ def test_bedrock_errors_map_to_openai(stack, client, exception, status, cls, ety
     assert f"simulated {exception}" in e.body["message"]
 
 
-def test_simulator_validation_reaches_client_as_400(stack):
-    # A conversation Bedrock rejects (here: system-only is caught by basalt first).
-    status, _, data = raw(stack, "POST", "/v1/chat/completions",
-                          json.dumps({"model": "m", "messages": [{"role": "system", "content": "only"}]}))
-    assert status == 400 and error_of(data)["param"] == "messages"
+def test_bedrock_validation_reaches_client_as_400(stack):
+    # basalt passes this through; Bedrock (the simulator) rejects a toolResult whose id matches no
+    # toolUse in the previous assistant turn, and the client gets that message as a 400.
+    body = {"model": "m", "tools": TOOLS, "messages": [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "tool", "tool_call_id": "call_unknown", "content": "result"}]}
+    status, _, data = raw(stack, "POST", "/v1/chat/completions", json.dumps(body))
+    err = error_of(data)
+    assert status == 400 and err["code"] == "invalid_request" and err["type"] == "invalid_request_error"
+    assert "does not match a toolUse in the previous assistant message" in err["message"]
 
 
 def test_unreachable_upstream_is_502(stack, client):
@@ -429,14 +441,20 @@ def test_check_flag(tmp_path):
     assert "secrets[0].stringData.secretKey: environment variable BASALT_TEST_UNSET_VAR is not set" in r.stderr
 
 
-def test_logs_carry_no_secrets(stack, client):
-    client.chat.completions.create(model="token-x", messages=[{"role": "user", "content": "hi"}])
+def test_logs_carry_no_secrets_and_one_access_line(stack, client):
+    client.chat.completions.create(model="token-x", messages=[{"role": "user", "content": "secret prompt text"}])
     stack.log.flush()
     stack.log.seek(0)
     text = stack.log.read()
     assert "credentials: static keys from secret `static`" in text
-    for secret in (SK, TOKEN_SK, TOKEN, API_KEY, CLIENT_KEY):
+    for secret in (SK, TOKEN_SK, TOKEN, API_KEY, CLIENT_KEY, "secret prompt text"):
         assert secret not in text
+    access = [json.loads(line.split("] ", 1)[1]) for line in text.splitlines() if "basalt::access]" in line]
+    mine = [a for a in access if a["model"] == "token-x"]
+    assert len(mine) == 1
+    a = mine[0]
+    assert (a["route"], a["backend"], a["status"], a["error_type"]) == ("token", "sim-token", 200, None)
+    assert a["prompt_tokens"] > 0 and a["completion_tokens"] > 0 and a["duration_ms"] > 0
 
 
 # --- streaming --------------------------------------------------------------------------------
@@ -519,3 +537,45 @@ def test_stream_parses_with_botocore_event_stream(stack):
     kinds = [m.headers[":event-type"] for m in buf]
     assert kinds[0] == "messageStart" and kinds[-2:] == ["messageStop", "metadata"]
     assert "contentBlockStart" not in kinds  # text blocks get none
+
+
+def test_stream_idle_timeout_is_an_error_event(stack, client):
+    stream = client.chat.completions.create(
+        model="idle-m", stream=True, messages=[{"role": "user", "content": "[sim:pace=1500ms]"}])
+    with pytest.raises(openai.APIError) as info:
+        for _ in stream:
+            pass
+    assert "no stream event for 1000 ms" in str(info.value.message)
+
+
+def test_stream_total_timeout_is_an_error_event(stack, client):
+    import time
+
+    t0 = time.monotonic()
+    stream = client.chat.completions.create(
+        model="budget-m", stream=True, messages=[{"role": "user", "content": "[sim:pace=300ms]"}])
+    got = []
+    with pytest.raises(openai.APIError) as info:
+        for c in stream:
+            got.append(c)
+    assert "total timeout" in str(info.value.message)
+    assert got, "chunks before the deadline were delivered"
+    assert 1.8 < time.monotonic() - t0 < 4
+
+
+def test_max_concurrent_requests(stack):
+    import threading
+
+    port = stack.ports["gw_tight"]
+    slow = json.dumps({"model": "m", "messages": [{"role": "user", "content": "[sim:latency=1500ms]"}]})
+    quick = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+    result = {}
+    t = threading.Thread(target=lambda: result.update(slow=raw(stack, "POST", "/v1/chat/completions", slow, port=port)))
+    t.start()
+    import time
+    time.sleep(0.5)
+    status, headers, data = raw(stack, "POST", "/v1/chat/completions", quick, port=port)
+    assert status == 503 and error_of(data)["code"] == "overloaded" and headers["x-should-retry"] == "true"
+    t.join()
+    assert result["slow"][0] == 200
+    assert raw(stack, "POST", "/v1/chat/completions", quick, port=port)[0] == 200, "the slot was released"
