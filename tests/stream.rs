@@ -229,3 +229,102 @@ fn truncated_stream_is_an_error_not_done() {
     let out = run(&s, &[], false);
     assert!(out.contains("upstream_bad_response") && !out.contains("[DONE]"));
 }
+
+/// A stream that ends in a Bedrock exception after one text delta.
+fn exception_stream(kind: &str) -> Vec<u8> {
+    let mut s = ev("messageStart", json!({"role": "assistant", "p": "ab"}));
+    s.extend(ev(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 0, "delta": {"text": "par"}, "p": "cdefg"}),
+    ));
+    s.extend(encode_exception(kind, br#"{"message":"boom"}"#));
+    s
+}
+
+/// Reasoning with a signature and a redacted block, then text; the usage has cache writes.
+fn reasoning_stream() -> Vec<u8> {
+    let mut s = ev("messageStart", json!({"role": "assistant"}));
+    for d in [
+        json!({"reasoningContent": {"text": "Let me "}}),
+        json!({"reasoningContent": {"text": "think."}}),
+        json!({"reasoningContent": {"signature": "EqQBCkYIARgCIkD=="}}),
+    ] {
+        s.extend(ev(
+            "contentBlockDelta",
+            json!({"contentBlockIndex": 0, "delta": d}),
+        ));
+    }
+    s.extend(ev("contentBlockStop", json!({"contentBlockIndex": 0})));
+    s.extend(ev(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 1, "delta": {"reasoningContent": {"redactedContent": "b3BhcXVl"}}}),
+    ));
+    s.extend(ev("contentBlockStop", json!({"contentBlockIndex": 1})));
+    s.extend(ev(
+        "contentBlockDelta",
+        json!({"contentBlockIndex": 2, "delta": {"text": "42"}}),
+    ));
+    s.extend(ev("contentBlockStop", json!({"contentBlockIndex": 2})));
+    s.extend(ev("messageStop", json!({"stopReason": "max_tokens"})));
+    s.extend(ev("metadata", json!({"usage": {"inputTokens": 3, "outputTokens": 9, "totalTokens": 1212, "cacheWriteInputTokens": 1200}})));
+    s
+}
+
+/// The golden cases: (file stem, event-stream bytes as generated when blessing, include_usage).
+fn golden_cases() -> Vec<(String, Vec<u8>, bool)> {
+    let mut cases = vec![
+        ("text_usage".to_owned(), text_stream(), true),
+        ("text_no_usage".to_owned(), text_stream(), false),
+        ("parallel_tools_reasoning".to_owned(), tool_stream(), true),
+        (
+            "reasoning_redacted_cache_write".to_owned(),
+            reasoning_stream(),
+            true,
+        ),
+    ];
+    for kind in [
+        "throttlingException",
+        "modelStreamErrorException",
+        "validationException",
+        "internalServerException",
+        "serviceUnavailableException",
+    ] {
+        cases.push((format!("exception_{kind}"), exception_stream(kind), true));
+    }
+    cases
+}
+
+/// `tests/fixtures/stream/<case>.eventstream` (real AWS event-stream bytes; the e2e suite also
+/// parses them with botocore) → `<case>.sse`, byte for byte, whole and split at every offset.
+/// `BASALT_BLESS=1` rewrites both files from the generators above.
+#[test]
+fn event_stream_files_translate_to_golden_sse() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stream");
+    let bless = std::env::var_os("BASALT_BLESS").is_some();
+    for (name, generated, include_usage) in golden_cases() {
+        let input = dir.join(format!("{name}.eventstream"));
+        let expected = dir.join(format!("{name}.sse"));
+        if bless {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&input, &generated).unwrap();
+            std::fs::write(&expected, run(&generated, &[], include_usage)).unwrap();
+        }
+        let bytes = std::fs::read(&input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+        let want =
+            std::fs::read_to_string(&expected).unwrap_or_else(|e| panic!("{expected:?}: {e}"));
+        assert_eq!(run(&bytes, &[], include_usage), want, "{name}");
+        for cut in 0..=bytes.len() {
+            assert_eq!(
+                run(&bytes, &[cut], include_usage),
+                want,
+                "{name} split at {cut}"
+            );
+        }
+        let every: Vec<usize> = (1..bytes.len()).collect();
+        assert_eq!(
+            run(&bytes, &every, include_usage),
+            want,
+            "{name} byte by byte"
+        );
+    }
+}

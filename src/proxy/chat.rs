@@ -492,9 +492,24 @@ async fn stream(
     let mut out = Vec::with_capacity(4096);
     let idle = route.timeouts.stream_idle;
     let mut clean_end = false;
+    let mut watch_client = true;
     loop {
         let limit = (Instant::now() + idle).min(deadline);
-        let read = tokio::time::timeout_at(limit, http.read_response_body()).await;
+        let read = tokio::select! {
+            biased;
+            read = tokio::time::timeout_at(limit, http.read_response_body()) => read,
+            // A client that hangs up while the upstream is quiet is noticed now, not at the
+            // next write: dropping `http` closes the upstream exchange.
+            gone = session.read_body_or_idle(true), if watch_client => {
+                if let Err(e) = gone {
+                    ctx.usage = translator.usage();
+                    return Err(downstream(e));
+                }
+                // Bytes from the client (pipelining): stop watching, writes still detect a close.
+                watch_client = false;
+                continue;
+            }
+        };
         match read {
             Ok(Ok(Some(bytes))) => {
                 decoder.push(&bytes);

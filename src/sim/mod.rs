@@ -19,6 +19,7 @@ use pingora::protocols::http::ServerSession;
 use pingora::server::ShutdownWatch;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -64,6 +65,7 @@ pub struct Recorded {
 pub struct Simulator {
     options: SimOptions,
     recorded: Mutex<VecDeque<Recorded>>,
+    streams: StreamStats,
 }
 
 const RECORD_MAX: usize = 200;
@@ -73,6 +75,7 @@ impl Simulator {
         Simulator {
             options,
             recorded: Mutex::new(VecDeque::new()),
+            streams: StreamStats::default(),
         }
     }
 }
@@ -90,9 +93,44 @@ pub enum Body {
     Json(Vec<u8>),
     /// `application/vnd.amazon.eventstream` frames (chunked), sent `pace` apart.
     EventStream {
-        frames: Vec<Vec<u8>>,
+        frames: Vec<OutFrame>,
         pace: Duration,
     },
+}
+
+/// One event-stream frame of a streamed answer.
+pub enum OutFrame {
+    /// Encoded ahead of time.
+    Ready(Vec<u8>),
+    /// A text `contentBlockDelta` for this block whose text is the wall-clock time (Unix ns)
+    /// at which the frame is written, so a client can measure frame → client latency.
+    StampedText { index: usize },
+}
+
+impl OutFrame {
+    fn encode(self) -> Vec<u8> {
+        match self {
+            OutFrame::Ready(bytes) => bytes,
+            OutFrame::StampedText { index } => {
+                let ns = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                crate::bedrock::eventstream::encode_event(
+                    "contentBlockDelta",
+                    &pad(json!({"contentBlockIndex": index, "delta": {"text": format!("{ns} ")}})),
+                )
+            }
+        }
+    }
+}
+
+/// Counts of streamed answers, for tests that check the gateway closes abandoned streams.
+#[derive(Default)]
+pub struct StreamStats {
+    started: AtomicU64,
+    completed: AtomicU64,
+    aborted: AtomicU64,
 }
 
 impl Answer {
@@ -173,6 +211,15 @@ impl Simulator {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Answer {
+        if path.starts_with("/_sim/streams") {
+            let s = &self.streams;
+            let body = json!({
+                "started": s.started.load(Ordering::Relaxed),
+                "completed": s.completed.load(Ordering::Relaxed),
+                "aborted": s.aborted.load(Ordering::Relaxed),
+            });
+            return Answer::json(200, body.to_string().into_bytes());
+        }
         if path.starts_with("/_sim/requests") {
             if method == "DELETE" {
                 if let Ok(mut q) = self.recorded.lock() {
@@ -554,7 +601,8 @@ fn pieces(text: &str, size: usize) -> Vec<String> {
 /// The ConverseStream event sequence for a reply: messageStart, per block [contentBlockStart
 /// for toolUse] + deltas + contentBlockStop, messageStop, metadata. Directives:
 /// `[sim:pace=50ms]` between frames, `[sim:stream-error=throttlingException]` after the first
-/// delta, `[sim:truncate]` (end before messageStop).
+/// delta, `[sim:truncate]` (end before messageStop), `[sim:stamp=N]` (N text deltas, each
+/// carrying the Unix-ns time it was written: see [`OutFrame::StampedText`]).
 fn stream_answer(model: &str, request: &Value) -> Answer {
     use crate::bedrock::eventstream::{encode_event, encode_exception};
     let text = last_user_text(request);
@@ -566,10 +614,30 @@ fn stream_answer(model: &str, request: &Value) -> Answer {
         .and_then(crate::config::model::parse_duration)
         .unwrap_or(Duration::ZERO);
     let stream_error = directive(&text, "stream-error").map(str::to_owned);
-    let mut frames = vec![encode_event(
+    let mut frames = vec![OutFrame::Ready(encode_event(
         "messageStart",
         &pad(json!({"role": "assistant"})),
-    )];
+    ))];
+    if let Some(n) = directive(&text, "stamp").and_then(|n| n.parse::<usize>().ok()) {
+        frames.extend((0..n.min(100_000)).map(|_| OutFrame::StampedText { index: 0 }));
+        frames.extend(
+            [
+                ("contentBlockStop", json!({"contentBlockIndex": 0})),
+                ("messageStop", json!({"stopReason": "end_turn"})),
+                (
+                    "metadata",
+                    json!({"usage": {"inputTokens": 1, "outputTokens": n, "totalTokens": n + 1}, "metrics": {"latencyMs": 1}}),
+                ),
+            ]
+            .into_iter()
+            .map(|(kind, v)| OutFrame::Ready(encode_event(kind, &pad(v)))),
+        );
+        return Answer {
+            status: 200,
+            headers: Vec::new(),
+            body: Body::EventStream { frames, pace },
+        };
+    }
     let mut deltas = 0;
     'blocks: for (i, block) in reply.blocks.iter().enumerate() {
         let mut delta_frames: Vec<Value> = Vec::new();
@@ -583,10 +651,10 @@ fn stream_answer(model: &str, request: &Value) -> Answer {
             }
             delta_frames.push(json!({"reasoningContent": {"signature": r["signature"]}}));
         } else if let Some(tu) = block.get("toolUse") {
-            frames.push(encode_event(
+            frames.push(OutFrame::Ready(encode_event(
                 "contentBlockStart",
                 &pad(json!({"contentBlockIndex": i, "start": {"toolUse": {"toolUseId": tu["toolUseId"], "name": tu["name"]}}})),
-            ));
+            )));
             for p in pieces(&tu["input"].to_string(), 5) {
                 delta_frames.push(json!({"toolUse": {"input": p}}));
             }
@@ -594,36 +662,36 @@ fn stream_answer(model: &str, request: &Value) -> Answer {
             continue;
         }
         for d in delta_frames {
-            frames.push(encode_event(
+            frames.push(OutFrame::Ready(encode_event(
                 "contentBlockDelta",
                 &pad(json!({"contentBlockIndex": i, "delta": d})),
-            ));
+            )));
             deltas += 1;
             if deltas == 1 {
                 if let Some(kind) = &stream_error {
-                    frames.push(encode_exception(
+                    frames.push(OutFrame::Ready(encode_exception(
                         kind,
                         &serde_json::to_vec(&json!({"message": format!("simulated {kind}")}))
                             .unwrap_or_default(),
-                    ));
+                    )));
                     break 'blocks;
                 }
             }
         }
-        frames.push(encode_event(
+        frames.push(OutFrame::Ready(encode_event(
             "contentBlockStop",
             &pad(json!({"contentBlockIndex": i})),
-        ));
+        )));
     }
     if stream_error.is_none() && directive(&text, "truncate").is_none() {
-        frames.push(encode_event(
+        frames.push(OutFrame::Ready(encode_event(
             "messageStop",
             &pad(json!({"stopReason": reply.stop_reason})),
-        ));
-        frames.push(encode_event(
+        )));
+        frames.push(OutFrame::Ready(encode_event(
             "metadata",
             &pad(json!({"usage": reply.usage, "metrics": {"latencyMs": 1}})),
-        ));
+        )));
     }
     Answer {
         status: 200,
@@ -699,16 +767,23 @@ impl HttpServerApp for Simulator {
                     .ok()?;
                 resp.insert_header("transfer-encoding", "chunked").ok()?;
                 http.write_response_header(Box::new(resp)).await.ok()?;
+                self.streams.started.fetch_add(1, Ordering::Relaxed);
                 let n = frames.len();
                 for (i, f) in frames.into_iter().enumerate() {
                     if i > 0 && !pace.is_zero() {
                         tokio::time::sleep(pace).await;
                     }
-                    http.write_response_body(Bytes::from(f), i + 1 == n)
-                        .await
-                        .ok()?;
+                    let written = http.write_response_body(Bytes::from(f.encode()), i + 1 == n);
+                    if written.await.is_err() {
+                        self.streams.aborted.fetch_add(1, Ordering::Relaxed);
+                        return None;
+                    }
                 }
-                http.finish_body().await.ok()?;
+                if http.finish_body().await.is_err() {
+                    self.streams.aborted.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+                self.streams.completed.fetch_add(1, Ordering::Relaxed);
             }
         }
         let persistent = HttpPersistentSettings::for_session(&http);

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.request
 
 import openai
 import pytest
@@ -579,3 +580,92 @@ def test_max_concurrent_requests(stack):
     t.join()
     assert result["slow"][0] == 200
     assert raw(stack, "POST", "/v1/chat/completions", quick, port=port)[0] == 200, "the slot was released"
+
+
+def sim_streams(stack):
+    with urllib.request.urlopen(stack.sim_url("/_sim/streams")) as r:
+        return json.loads(r.read())
+
+
+def access_lines(stack):
+    stack.log.flush()
+    stack.log.seek(0)
+    return [json.loads(line.split("] ", 1)[1]) for line in stack.log.read().splitlines() if "basalt::access]" in line]
+
+
+def test_client_hang_up_mid_stream_closes_the_upstream(stack, client):
+    """A client that leaves while the upstream is quiet (3 s between frames) is noticed at once:
+    the access line (499) appears long before the next frame, and the upstream exchange is
+    closed rather than read to the end or pooled (the simulator's next write fails)."""
+    import socket
+    import time
+
+    before = sim_streams(stack)
+    body = json.dumps({"model": "hangup-probe", "stream": True,
+                       "messages": [{"role": "user", "content": "[sim:stamp=3] [sim:pace=3s]"}]}).encode()
+    s = socket.create_connection(("127.0.0.1", stack.ports["gw"]))
+    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+              b"content-length: %d\r\n\r\n" % len(body) + body)
+    got = b""
+    while b"data: " not in got:
+        got += s.recv(65536)
+    assert got.startswith(b"HTTP/1.1 200"), got
+    t0 = time.monotonic()
+    s.close()
+
+    line = None
+    while line is None and time.monotonic() - t0 < 2.5:
+        line = next((a for a in access_lines(stack) if a["model"] == "hangup-probe"), None)
+        time.sleep(0.05)
+    assert line is not None, "the gateway did not notice the hang-up before the next frame"
+    assert line["status"] == 499 and line["error_type"] == "client_gone", line
+
+    deadline = time.monotonic() + 8
+    while sim_streams(stack)["aborted"] == before["aborted"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    after = sim_streams(stack)
+    assert after["aborted"] == before["aborted"] + 1, (before, after)
+    assert after["completed"] == before["completed"], "the abandoned stream was read to its end"
+    # The gateway keeps serving, streaming and not.
+    assert client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}]).choices
+    assert list(client.chat.completions.create(model="m", stream=True, messages=[{"role": "user", "content": "hi"}]))
+
+
+def test_stream_frames_stamped_by_the_simulator_arrive_in_order(stack):
+    """`[sim:stamp=N]` sends N text deltas carrying their send time; the load script uses them to
+    measure frame → SSE latency. Here: all N arrive, each stamp is in the past and increasing."""
+    import time
+
+    import openai as oa
+
+    c = oa.OpenAI(base_url=stack.base_url, api_key="x", max_retries=0)
+    stamps = []
+    for chunk in c.chat.completions.create(model="m", stream=True,
+                                           messages=[{"role": "user", "content": "[sim:stamp=20] [sim:pace=5ms]"}]):
+        if chunk.choices and chunk.choices[0].delta.content:
+            stamps.append((int(chunk.choices[0].delta.content), time.time_ns()))
+    assert len(stamps) == 20
+    assert all(a[0] < b[0] for a, b in zip(stamps, stamps[1:]))
+    assert all(0 <= recv - sent < 2e9 for sent, recv in stamps)
+
+
+def test_stream_fixture_files_are_real_event_streams():
+    """The golden `.eventstream` files (tests/fixtures/stream) parse with botocore, CRCs and all."""
+    import glob
+
+    from botocore.eventstream import EventStreamBuffer
+
+    files = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "fixtures", "stream", "*.eventstream")))
+    assert len(files) >= 9
+    for path in files:
+        buf = EventStreamBuffer()
+        with open(path, "rb") as f:
+            buf.add_data(f.read())
+        msgs = list(buf)
+        assert msgs[0].headers[":event-type"] == "messageStart", path
+        last = msgs[-1].headers
+        if "exception_" in path:
+            kind = os.path.basename(path).split("_", 1)[1].split(".")[0]
+            assert (last[":message-type"], last[":exception-type"]) == ("exception", kind), path
+        else:
+            assert last[":event-type"] == "metadata", path
