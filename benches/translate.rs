@@ -30,7 +30,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("parse+translate request (small)", |b| {
         b.iter(|| {
             let req = basalt::openai::parse_chat_request(black_box(CHAT.as_bytes())).unwrap();
-            let t = request::translate(&req, &request::RequestContext { model_id: "m" }).unwrap();
+            let t = request::translate(&req, &request::RequestContext::for_model("m")).unwrap();
             serde_json::to_vec(&t.converse).unwrap()
         })
     });

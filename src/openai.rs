@@ -232,14 +232,18 @@ pub enum Part<'a> {
     Text {
         #[serde(borrow)]
         text: Cow<'a, str>,
-        #[serde(default)]
-        cache_control: Option<CacheControl>,
+        #[serde(borrow, default)]
+        cache_control: Option<CacheControl<'a>>,
+        #[serde(borrow, default)]
+        prompt_cache_breakpoint: Option<CacheControl<'a>>,
     },
     ImageUrl {
         #[serde(borrow)]
         image_url: ImageUrl<'a>,
-        #[serde(default)]
-        cache_control: Option<CacheControl>,
+        #[serde(borrow, default)]
+        cache_control: Option<CacheControl<'a>>,
+        #[serde(borrow, default)]
+        prompt_cache_breakpoint: Option<CacheControl<'a>>,
     },
     InputAudio {
         #[serde(borrow)]
@@ -248,8 +252,10 @@ pub enum Part<'a> {
     File {
         #[serde(borrow)]
         file: FilePart<'a>,
-        #[serde(default)]
-        cache_control: Option<CacheControl>,
+        #[serde(borrow, default)]
+        cache_control: Option<CacheControl<'a>>,
+        #[serde(borrow, default)]
+        prompt_cache_breakpoint: Option<CacheControl<'a>>,
     },
     /// Assistant refusal part (replayed history).
     Refusal {
@@ -258,9 +264,37 @@ pub enum Part<'a> {
     },
 }
 
-/// Anthropic-style cache hint on a part (`{"type":"ephemeral","ttl":"1h"}`).
-#[derive(Debug, Deserialize, Clone, Copy, Default)]
-pub struct CacheControl {}
+/// A client cache hint on a part: Anthropic-style `cache_control: {"type":"ephemeral","ttl":"1h"}`
+/// or OpenAI's `prompt_cache_breakpoint: {"mode":"explicit","ttl":"30m"}`.
+#[derive(Debug, Deserialize, Clone, Default)]
+pub struct CacheControl<'a> {
+    #[serde(borrow, default)]
+    pub ttl: Option<Cow<'a, str>>,
+}
+
+impl<'a> Part<'a> {
+    /// The part's cache hint, if it carries one.
+    pub fn cache_hint(&self) -> Option<&CacheControl<'a>> {
+        match self {
+            Part::Text {
+                cache_control,
+                prompt_cache_breakpoint,
+                ..
+            }
+            | Part::ImageUrl {
+                cache_control,
+                prompt_cache_breakpoint,
+                ..
+            }
+            | Part::File {
+                cache_control,
+                prompt_cache_breakpoint,
+                ..
+            } => cache_control.as_ref().or(prompt_cache_breakpoint.as_ref()),
+            Part::InputAudio { .. } | Part::Refusal { .. } => None,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct ImageUrl<'a> {

@@ -1,8 +1,11 @@
 //! Golden fixtures for the pure translation, both directions, compared as parsed JSON:
 //! `tests/fixtures/request/<case>/{openai.json, converse.json}` (OpenAI in → Converse out) and
 //! `tests/fixtures/response/<case>/{converse.json, openai.json}` (Converse in → OpenAI out).
+//! A request case may add `model.txt` (the Bedrock model id), `policy.json` (a promptCaching
+//! policy) and `adjusted.json` (the client parameters the gateway changed).
 //! `BASALT_BLESS=1 cargo test --test golden` rewrites the expected files (review the diff!).
 
+use basalt::translate::caching::CachePolicy;
 use basalt::translate::names::ToolNames;
 use basalt::translate::{request, response};
 use serde_json::Value;
@@ -59,6 +62,22 @@ fn model_for(case: &Path) -> String {
         .unwrap_or_else(|_| "anthropic.claude-3-5-sonnet-20241022-v2:0".to_owned())
 }
 
+/// `policy.json` holds the route's promptCaching policy (`{cacheSystem, cacheMessages,
+/// cacheTools, minTokens}`), absent = no policy.
+fn caching_for(case: &Path) -> Option<CachePolicy> {
+    let p = case.join("policy.json");
+    p.exists().then(|| {
+        let v = read_json(&p);
+        let flag = |k: &str, d: bool| v[k].as_bool().unwrap_or(d);
+        CachePolicy {
+            system: flag("cacheSystem", true),
+            messages: flag("cacheMessages", true),
+            tools: flag("cacheTools", false),
+            min_tokens: v["minTokens"].as_u64().unwrap_or(1024),
+        }
+    })
+}
+
 #[test]
 fn requests_translate_to_golden_converse() {
     let mut failures = Vec::new();
@@ -67,14 +86,20 @@ fn requests_translate_to_golden_converse() {
         let parsed = basalt::openai::parse_chat_request(&body)
             .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let model = model_for(&case);
-        let out = request::translate(&parsed, &request::RequestContext { model_id: &model })
-            .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
+        let mut ctx = request::RequestContext::for_model(&model);
+        ctx.caching = caching_for(&case);
+        let out =
+            request::translate(&parsed, &ctx).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let actual = serde_json::to_value(&out.converse).unwrap();
-        // Every translation must also pass Bedrock's request-shape rules.
-        if let Err(e) = basalt::sim::validate::validate(&actual) {
+        // Every translation must also pass Bedrock's request-shape rules for that model.
+        if let Err(e) = basalt::sim::validate::validate_for_model(&model, &actual) {
             failures.push(format!("{}: Bedrock would reject it: {e}", case.display()));
         }
         check(&case.join("converse.json"), actual, &mut failures);
+        let adjusted = case.join("adjusted.json");
+        if !out.adjusted.is_empty() || adjusted.exists() {
+            check(&adjusted, serde_json::json!(out.adjusted), &mut failures);
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -105,7 +130,7 @@ fn renamed_tools_round_trip() {
     let body = br#"{"model":"m","messages":[{"role":"user","content":"hi"}],
         "tools":[{"type":"function","function":{"name":"weather.get","parameters":{"type":"object"}}}]}"#;
     let parsed = basalt::openai::parse_chat_request(body).unwrap();
-    let out = request::translate(&parsed, &request::RequestContext { model_id: "m" }).unwrap();
+    let out = request::translate(&parsed, &request::RequestContext::for_model("m")).unwrap();
     let converse = serde_json::to_value(&out.converse).unwrap();
     let bedrock_name = converse["toolConfig"]["tools"][0]["toolSpec"]["name"]
         .as_str()
@@ -323,12 +348,17 @@ fn bad_inputs_are_named_400s() {
             "must be a JSON object",
         ),
         ("  ", None, "empty"),
+        (
+            r#"{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":"extreme"}"#,
+            Some("reasoning_effort"),
+            "must be one of none, minimal, low, medium, high, xhigh, max",
+        ),
     ];
     for (body, param, needle) in cases {
         let err = match basalt::openai::parse_chat_request(body.as_bytes()) {
             Err(e) => e,
             Ok(parsed) => {
-                match request::translate(&parsed, &request::RequestContext { model_id: "m" }) {
+                match request::translate(&parsed, &request::RequestContext::for_model("m")) {
                     Err(e) => e,
                     Ok(_) => panic!("accepted: {body}"),
                 }
@@ -341,5 +371,56 @@ fn bad_inputs_are_named_400s() {
             "{body}: `{}` lacks `{needle}`",
             err.message()
         );
+    }
+}
+
+/// Whatever the mix of client hints and policy, a request never carries more than 4 cache
+/// points, and a model family without prompt caching gets none.
+#[test]
+fn cache_points_are_capped_and_gated_by_family() {
+    use basalt::translate::caching;
+    let policy = CachePolicy {
+        system: true,
+        messages: true,
+        tools: true,
+        min_tokens: 1,
+    };
+    for hints in 0..8 {
+        let parts: Vec<Value> = (0..hints)
+            .map(|i| serde_json::json!({"type": "text", "text": format!("part {i}"), "cache_control": {"type": "ephemeral"}}))
+            .collect();
+        let body = serde_json::json!({
+            "model": "m",
+            "messages": [
+                {"role": "system", "content": [{"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}]},
+                {"role": "user", "content": "first"},
+                {"role": "assistant", "content": "ok"},
+                {"role": "user", "content": if parts.is_empty() { Value::from("q") } else { Value::from(parts) }},
+            ],
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        })
+        .to_string();
+        let parsed = basalt::openai::parse_chat_request(body.as_bytes()).unwrap();
+        for (model, max) in [
+            ("anthropic.claude-sonnet-4-20250514-v1:0", 4),
+            ("amazon.nova-lite-v1:0", 4),
+            ("meta.llama3-70b-instruct-v1:0", 0),
+            ("anthropic.claude-3-haiku-20240307-v1:0", 0),
+        ] {
+            let mut ctx = request::RequestContext::for_model(model);
+            ctx.caching = Some(policy);
+            let out = request::translate(&parsed, &ctx).unwrap();
+            let n = caching::count(&out.converse);
+            assert!(n <= max, "{model}, {hints} hints: {n} points");
+            if max > 0 {
+                assert!(
+                    n >= 3.min(max),
+                    "{model}, {hints} hints: the policy placed only {n}"
+                );
+            }
+            let v = serde_json::to_value(&out.converse).unwrap();
+            basalt::sim::validate::validate_for_model(model, &v)
+                .unwrap_or_else(|e| panic!("{model}, {hints} hints: {e}"));
+        }
     }
 }

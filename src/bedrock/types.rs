@@ -20,7 +20,7 @@ pub struct ConverseRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_config: Option<ToolConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional_model_request_fields: Option<serde_json::Value>,
+    pub additional_model_request_fields: Option<AdditionalFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_config: Option<OutputConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,10 +74,50 @@ pub enum SystemBlock<'a> {
 pub struct CachePoint {
     #[serde(rename = "type")]
     pub kind: &'static str,
+    /// `5m` (Bedrock's default when absent) or `1h`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<&'static str>,
 }
 
 impl CachePoint {
-    pub const DEFAULT: CachePoint = CachePoint { kind: "default" };
+    pub const DEFAULT: CachePoint = CachePoint {
+        kind: "default",
+        ttl: None,
+    };
+    pub const ONE_HOUR: CachePoint = CachePoint {
+        kind: "default",
+        ttl: Some("1h"),
+    };
+}
+
+/// The model-native fields this gateway sets in `additionalModelRequestFields`.
+#[derive(Debug, Serialize, Default, PartialEq, Eq)]
+pub struct AdditionalFields {
+    /// Claude extended thinking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking: Option<Thinking>,
+    /// Amazon Nova 2 reasoning.
+    #[serde(rename = "reasoningConfig", skip_serializing_if = "Option::is_none")]
+    pub reasoning_config: Option<ReasoningConfig>,
+    /// OpenAI gpt-oss reasoning effort (`low`, `medium`, `high`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<&'static str>,
+}
+
+/// `{"type":"enabled","budget_tokens":N}` or `{"type":"adaptive"}`.
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Thinking {
+    Enabled { budget_tokens: u64 },
+    Adaptive,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub struct ReasoningConfig {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub max_reasoning_effort: &'static str,
 }
 
 /// Bytes as base64 text, borrowed from the client's data URL (already base64 on the wire).

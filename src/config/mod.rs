@@ -7,6 +7,7 @@ pub mod raw;
 
 use crate::bedrock::sigv4::AwsCredentials;
 use crate::secret::Secret;
+use crate::translate::family::ModelFamily;
 use base64::Engine;
 use model::*;
 use std::collections::BTreeMap;
@@ -546,7 +547,20 @@ fn validate(file: raw::File, base: &Path) -> Result<Config, ConfigError> {
             name: b.name.clone(),
             namespace: ns(&b.namespace),
             model: br.model.clone(),
-            model_family: br.model_family.clone(),
+            model_family: match br.model_family.as_deref() {
+                None => None,
+                Some(name) => {
+                    let family = ModelFamily::from_name(name);
+                    if family.is_none() {
+                        let names: Vec<&str> = ModelFamily::NAMES.iter().map(|(n, _)| *n).collect();
+                        errors.push(format!(
+                            "{path}.ai.provider.bedrock.modelFamily: unknown family `{name}` (one of {})",
+                            names.join(", ")
+                        ));
+                    }
+                    family
+                }
+            },
             region: br.region.clone(),
             endpoint,
             auth,
@@ -814,6 +828,30 @@ policies:
         let e = load(&bad).unwrap_err();
         assert!(
             e.0[0].starts_with("backends[0].ai.provider.bedrock.regoin: unknown key"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn model_family_override_is_validated() {
+        let ok = load(&GOOD.replace(
+            "region: us-east-1",
+            "region: us-east-1, modelFamily: claude-adaptive",
+        ))
+        .unwrap();
+        assert_eq!(
+            ok.backends[0].family("arn:aws:bedrock:us-east-1:1:application-inference-profile/x"),
+            crate::translate::family::ModelFamily::ClaudeAdaptive
+        );
+        let e = load(&GOOD.replace(
+            "region: us-east-1",
+            "region: us-east-1, modelFamily: anthropic",
+        ))
+        .unwrap_err();
+        assert!(
+            e.0[0].starts_with(
+                "backends[0].ai.provider.bedrock.modelFamily: unknown family `anthropic` (one of claude,"
+            ),
             "{e}"
         );
     }

@@ -3,6 +3,8 @@
 
 use crate::bedrock::sigv4::AwsCredentials;
 use crate::secret::Secret;
+use crate::translate::caching::CachePolicy;
+use crate::translate::family::ModelFamily;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -51,7 +53,8 @@ pub struct Backend {
     pub namespace: String,
     /// When set, replaces the client's `model`.
     pub model: Option<String>,
-    pub model_family: Option<String>,
+    /// Overrides the family detected from the model id (for opaque ARNs).
+    pub model_family: Option<ModelFamily>,
     pub region: String,
     pub endpoint: Endpoint,
     pub auth: BackendAuth,
@@ -206,6 +209,26 @@ pub struct PromptCaching {
     pub cache_messages: bool,
     pub cache_tools: bool,
     pub min_tokens: u64,
+}
+
+impl PromptCaching {
+    /// The policy as the translation applies it.
+    pub fn policy(&self) -> CachePolicy {
+        CachePolicy {
+            system: self.cache_system,
+            messages: self.cache_messages,
+            tools: self.cache_tools,
+            min_tokens: self.min_tokens,
+        }
+    }
+}
+
+impl Backend {
+    /// The family of a model called through this backend: the override, else detected.
+    pub fn family(&self, model_id: &str) -> ModelFamily {
+        self.model_family
+            .unwrap_or_else(|| ModelFamily::detect(model_id))
+    }
 }
 
 #[derive(Debug, Clone)]

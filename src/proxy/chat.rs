@@ -21,6 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 /// Cap on a Bedrock answer read into memory (non-streaming).
+/// Response header listing client parameters the gateway changed or dropped (comma-separated).
+pub const ADJUSTED_HEADER: &str = "x-basalt-adjusted";
 const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 
 /// Serve one request. Every error is answered as an OpenAI error body — except a client that
@@ -251,7 +253,12 @@ async fn chat(
     };
     ctx.model = Some(model_id.to_owned());
 
-    let translated = treq::translate(&request, &treq::RequestContext { model_id })?;
+    let tctx = treq::RequestContext {
+        model_id,
+        family: backend.family(model_id),
+        caching: route.prompt_caching.map(|p| p.policy()),
+    };
+    let translated = treq::translate(&request, &tctx)?;
     let mut converse = Vec::with_capacity(body.len() + 512);
     serde_json::to_writer(&mut converse, &translated.converse).map_err(|e| {
         GatewayError::Internal {
@@ -289,6 +296,12 @@ async fn chat(
             &answer,
         ));
     }
+    // Client parameters changed so that Bedrock accepts the request (documented, visible).
+    let adjusted: Vec<(&'static str, String)> = if translated.adjusted.is_empty() {
+        Vec::new()
+    } else {
+        vec![(ADJUSTED_HEADER, translated.adjusted.join(","))]
+    };
     if translated.stream {
         let sctx = StreamContext {
             id,
@@ -297,7 +310,10 @@ async fn chat(
             include_usage: translated.include_usage,
             tool_names: translated.tool_names,
         };
-        return stream(gw, session, ctx, route, http, peer, sctx, deadline).await;
+        return stream(
+            gw, session, ctx, route, http, peer, sctx, deadline, &adjusted,
+        )
+        .await;
     }
     let answer = within(deadline, read_all(gw, http, peer)).await?;
     let out = tresp::translate(
@@ -311,7 +327,7 @@ async fn chat(
     )?;
     ctx.usage = Some(out.usage);
     ctx.status = 200;
-    respond::json(session, 200, out.body, &[])
+    respond::json(session, 200, out.body, &adjusted)
         .await
         .map_err(downstream)
 }
@@ -466,10 +482,19 @@ async fn stream(
     peer: HttpPeer,
     sctx: StreamContext,
     deadline: Instant,
+    extra: &[(&'static str, String)],
 ) -> Result<(), GatewayError> {
-    let mut header = ResponseHeader::build(200, Some(4)).map_err(|e| GatewayError::Internal {
-        message: e.to_string(),
-    })?;
+    let mut header =
+        ResponseHeader::build(200, Some(4 + extra.len())).map_err(|e| GatewayError::Internal {
+            message: e.to_string(),
+        })?;
+    for (k, v) in extra {
+        header
+            .insert_header(*k, v.as_str())
+            .map_err(|e| GatewayError::Internal {
+                message: e.to_string(),
+            })?;
+    }
     for (k, v) in [
         ("content-type", "text/event-stream"),
         ("cache-control", "no-cache"),

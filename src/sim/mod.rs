@@ -66,6 +66,75 @@ pub struct Simulator {
     options: SimOptions,
     recorded: Mutex<VecDeque<Recorded>>,
     streams: StreamStats,
+    prompt_cache: PromptCache,
+}
+
+/// Cache tokens of one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheUsage {
+    pub read: u64,
+    pub write: u64,
+}
+
+/// Bedrock's prompt cache, simulated: each `cachePoint` names the prefix before it (tools,
+/// system, messages in that order, cache points themselves excluded). A prefix seen before is
+/// read; the longest new one is written. Prefixes under 1,024 estimated tokens are ignored,
+/// as Bedrock ignores checkpoints below the model's minimum.
+#[derive(Default)]
+pub struct PromptCache {
+    seen: Mutex<std::collections::HashSet<u64>>,
+}
+
+impl PromptCache {
+    const MIN_TOKENS: u64 = 1024;
+
+    pub fn usage(&self, request: &Value) -> CacheUsage {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let mut tokens = 0u64;
+        let mut points: Vec<(u64, u64)> = Vec::new();
+        let sections = [request.pointer("/toolConfig/tools"), request.get("system")];
+        let mut visit = |item: &Value, counts: bool| {
+            if item.get("cachePoint").is_some() {
+                if tokens >= Self::MIN_TOKENS {
+                    points.push((hasher.finish(), tokens));
+                }
+            } else {
+                item.to_string().hash(&mut hasher);
+                if counts {
+                    tokens += estimate_tokens(item);
+                }
+            }
+        };
+        for section in sections.into_iter().flatten() {
+            for item in section.as_array().into_iter().flatten() {
+                visit(item, true);
+            }
+        }
+        for m in request["messages"].as_array().into_iter().flatten() {
+            visit(&m["role"], false);
+            for item in m["content"].as_array().into_iter().flatten() {
+                visit(item, true);
+            }
+        }
+        let Ok(mut seen) = self.seen.lock() else {
+            return CacheUsage::default();
+        };
+        let read = points
+            .iter()
+            .filter(|(h, _)| seen.contains(h))
+            .map(|(_, t)| *t)
+            .max()
+            .unwrap_or(0);
+        let longest = points.iter().map(|(_, t)| *t).max().unwrap_or(0);
+        for (h, _) in &points {
+            seen.insert(*h);
+        }
+        CacheUsage {
+            read,
+            write: longest - read,
+        }
+    }
 }
 
 const RECORD_MAX: usize = 200;
@@ -76,6 +145,7 @@ impl Simulator {
             options,
             recorded: Mutex::new(VecDeque::new()),
             streams: StreamStats::default(),
+            prompt_cache: PromptCache::default(),
         }
     }
 }
@@ -262,13 +332,14 @@ impl Simulator {
                 )
             }
         };
-        if let Err(msg) = validate::validate(&request) {
+        if let Err(msg) = validate::validate_for_model(&model, &request) {
             return error_answer(400, "ValidationException", &msg);
         }
+        let cache = self.prompt_cache.usage(&request);
         if op == "converse-stream" {
-            stream_answer(&model, &request)
+            stream_answer(&model, &request, cache)
         } else {
-            converse_answer(&model, &request)
+            converse_answer(&model, &request, cache)
         }
     }
 
@@ -486,13 +557,21 @@ pub struct Reply {
     pub usage: Value,
 }
 
-pub fn reply_for(model: &str, request: &Value) -> Result<Reply, (String, String)> {
+pub fn reply_for(
+    model: &str,
+    request: &Value,
+    cache: CacheUsage,
+) -> Result<Reply, (String, String)> {
     let text = last_user_text(request);
     if let Some(kind) = directive(&text, "error") {
         return Err((kind.to_owned(), format!("simulated {kind}")));
     }
     let mut blocks = Vec::new();
-    if directive(&text, "reasoning").is_some() {
+    let extra = &request["additionalModelRequestFields"];
+    let reasoning_asked = ["thinking", "reasoningConfig", "reasoning_effort"]
+        .iter()
+        .any(|k| extra.get(k).is_some());
+    if directive(&text, "reasoning").is_some() || reasoning_asked {
         blocks.push(json!({"reasoningContent": {"reasoningText": {"text": "Let me think about this step by step.", "signature": "c2ltLXNpZ25hdHVyZQ=="}}}));
     }
     let tools: Vec<&Value> = request["toolConfig"]["tools"]
@@ -558,6 +637,12 @@ pub fn reply_for(model: &str, request: &Value) -> Result<Reply, (String, String)
             + usage["cacheReadInputTokens"].as_u64().unwrap_or(0)
             + usage["cacheWriteInputTokens"].as_u64().unwrap_or(0);
         usage["totalTokens"] = json!(total);
+    } else if cache.read + cache.write > 0 {
+        usage["cacheReadInputTokens"] = json!(cache.read);
+        usage["cacheWriteInputTokens"] = json!(cache.write);
+        let uncached = input.saturating_sub(cache.read + cache.write);
+        usage["inputTokens"] = json!(uncached);
+        usage["totalTokens"] = json!(uncached + cache.read + cache.write + output);
     }
     Ok(Reply {
         blocks,
@@ -566,8 +651,8 @@ pub fn reply_for(model: &str, request: &Value) -> Result<Reply, (String, String)
     })
 }
 
-fn converse_answer(model: &str, request: &Value) -> Answer {
-    match reply_for(model, request) {
+fn converse_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
+    match reply_for(model, request, cache) {
         Err((kind, message)) => error_answer(exception_status(&kind), &kind, &message),
         Ok(r) => Answer::json(
             200,
@@ -603,10 +688,10 @@ fn pieces(text: &str, size: usize) -> Vec<String> {
 /// `[sim:pace=50ms]` between frames, `[sim:stream-error=throttlingException]` after the first
 /// delta, `[sim:truncate]` (end before messageStop), `[sim:stamp=N]` (N text deltas, each
 /// carrying the Unix-ns time it was written: see [`OutFrame::StampedText`]).
-fn stream_answer(model: &str, request: &Value) -> Answer {
+fn stream_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
     use crate::bedrock::eventstream::{encode_event, encode_exception};
     let text = last_user_text(request);
-    let reply = match reply_for(model, request) {
+    let reply = match reply_for(model, request, cache) {
         Ok(r) => r,
         Err((kind, message)) => return error_answer(exception_status(&kind), &kind, &message),
     };

@@ -85,6 +85,110 @@ fn text_ok(v: &Value, at: &str) -> Result<(), String> {
 }
 
 /// Validate a Converse request body. `Ok` carries the number of cache points found.
+/// [`validate`], plus the rules that depend on the model: which accept cache points (and in
+/// tools), which accept which reasoning fields, adaptive-only Claude models, and Claude's
+/// sampling limits with thinking. Written from Bedrock's documented behaviour, independently of
+/// the gateway's own family detection.
+pub fn validate_for_model(model: &str, body: &Value) -> Result<(), String> {
+    validate(body)?;
+    if model.contains(":application-inference-profile/") {
+        return Ok(()); // opaque: the underlying model is not known here
+    }
+    let claude = model.contains("anthropic.claude");
+    let legacy_claude = [
+        "claude-v2",
+        "claude-instant",
+        "claude-3-haiku",
+        "claude-3-sonnet",
+        "claude-3-opus",
+    ]
+    .iter()
+    .any(|m| model.contains(m));
+    let nova = model.contains("amazon.nova");
+    let caches = (claude && !legacy_claude) || nova;
+    let adaptive_only = [
+        "claude-opus-4-7",
+        "claude-opus-5",
+        "claude-sonnet-5",
+        "claude-haiku-5",
+    ]
+    .iter()
+    .any(|m| model.contains(m));
+
+    let text = body.to_string();
+    if !caches && text.contains("\"cachePoint\"") {
+        return Err(format!(
+            "The model {model} does not support prompt caching (cachePoint)."
+        ));
+    }
+    if nova {
+        let tool_points = body
+            .pointer("/toolConfig/tools")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|t| t.get("cachePoint").is_some()));
+        if tool_points {
+            return Err("Amazon Nova models do not support cachePoint in toolConfig.tools.".into());
+        }
+    }
+
+    let extra = body
+        .get("additionalModelRequestFields")
+        .and_then(Value::as_object);
+    for key in extra
+        .map(|e| e.keys().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
+        let allowed = match key.as_str() {
+            "thinking" | "anthropic_beta" | "top_k" => claude,
+            "reasoningConfig" => model.contains("amazon.nova-2"),
+            "reasoning_effort" => model.contains("openai.gpt-oss"),
+            _ => false,
+        };
+        if !allowed {
+            return Err(format!(
+                "The model returned the following errors: extraneous key [{key}] is not permitted"
+            ));
+        }
+    }
+    if let Some(thinking) = extra.and_then(|e| e.get("thinking")) {
+        let kind = thinking.get("type").and_then(Value::as_str).unwrap_or("");
+        if adaptive_only && kind != "adaptive" {
+            return Err(format!(
+                "thinking.type: `{kind}` is not supported for this model; use `adaptive`"
+            ));
+        }
+        if kind == "enabled" || kind == "adaptive" {
+            let ic = body.get("inferenceConfig");
+            let temperature = ic
+                .and_then(|c| c.get("temperature"))
+                .and_then(Value::as_f64);
+            if temperature.is_some_and(|t| t != 1.0) {
+                return Err("`temperature` may only be set to 1 when thinking is enabled.".into());
+            }
+            let top_p = ic.and_then(|c| c.get("topP")).and_then(Value::as_f64);
+            if top_p.is_some_and(|p| p < 0.95) {
+                return Err("`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled.".into());
+            }
+            let forced = body
+                .pointer("/toolConfig/toolChoice")
+                .is_some_and(|c| c.get("any").is_some() || c.get("tool").is_some());
+            if forced {
+                return Err("Thinking may not be enabled when tool_choice forces tool use.".into());
+            }
+        }
+        if kind == "enabled" && body.pointer("/inferenceConfig/maxTokens").is_none() {
+            return Err("`max_tokens` is required when thinking is enabled.".into());
+        }
+    }
+    if let Some(effort) = body.pointer("/outputConfig/effort") {
+        let ok = ["low", "medium", "high", "xhigh", "max"].contains(&effort.as_str().unwrap_or(""));
+        if !ok {
+            return Err(format!("outputConfig.effort: invalid value {effort}"));
+        }
+    }
+    Ok(())
+}
+
 pub fn validate(body: &Value) -> Result<(), String> {
     let obj = body
         .as_object()
@@ -470,5 +574,63 @@ mod tests {
             let err = validate(&body).unwrap_err();
             assert!(err.contains(want), "{err} should contain {want}");
         }
+    }
+
+    #[test]
+    fn model_rules() {
+        let user =
+            json!([{"role":"user","content":[{"text":"a"},{"cachePoint":{"type":"default"}}]}]);
+        let cases = [
+            (
+                "meta.llama3-70b-instruct-v1:0",
+                json!({"messages": user}),
+                "does not support prompt caching",
+            ),
+            (
+                "anthropic.claude-3-haiku-20240307-v1:0",
+                json!({"messages": user}),
+                "does not support prompt caching",
+            ),
+            (
+                "amazon.nova-pro-v1:0",
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"toolConfig":{"tools":[{"toolSpec":{"name":"f","inputSchema":{"json":{"type":"object"}}}},{"cachePoint":{"type":"default"}}]}}),
+                "toolConfig.tools",
+            ),
+            (
+                "amazon.nova-pro-v1:0",
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"additionalModelRequestFields":{"thinking":{"type":"adaptive"}}}),
+                "extraneous key [thinking]",
+            ),
+            (
+                "anthropic.claude-opus-4-7",
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"maxTokens":5000},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}),
+                "use `adaptive`",
+            ),
+            (
+                "anthropic.claude-sonnet-4-20250514-v1:0",
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"inferenceConfig":{"maxTokens":5000,"temperature":0.5},"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}),
+                "temperature",
+            ),
+            (
+                "anthropic.claude-sonnet-4-20250514-v1:0",
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}}}),
+                "max_tokens",
+            ),
+            (
+                "openai.gpt-oss-20b-1:0",
+                json!({"messages":[{"role":"user","content":[{"text":"a"}]}],"additionalModelRequestFields":{"reasoningConfig":{"type":"enabled","maxReasoningEffort":"low"}}}),
+                "extraneous key [reasoningConfig]",
+            ),
+        ];
+        for (model, body, want) in cases {
+            let err = validate_for_model(model, &body).unwrap_err();
+            assert!(err.contains(want), "{model}: {err} should contain {want}");
+        }
+        validate_for_model(
+            "anthropic.claude-sonnet-4-20250514-v1:0",
+            &json!({"messages": user}),
+        )
+        .unwrap();
+        validate_for_model("amazon.nova-micro-v1:0", &json!({"messages": user})).unwrap();
     }
 }

@@ -2,7 +2,10 @@
 //! environment, no Pingora. Inputs and context in, result out — this is where correctness
 //! lives and where the golden tests in `tests/fixtures/` point.
 
+pub mod caching;
+pub mod family;
 pub mod names;
+pub mod reasoning;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -1,7 +1,10 @@
 //! OpenAI chat-completions request → Bedrock Converse request. Pure: no I/O, no clock, no env.
 //! Every OpenAI field is translated here or rejected with a 400 that names it.
 
+use super::caching::{self, CachePolicy};
+use super::family::ModelFamily;
 use super::names::{tool_id, ToolNames};
+use super::reasoning;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;
 use crate::openai as oa;
@@ -13,6 +16,21 @@ use std::borrow::Cow;
 pub struct RequestContext<'c> {
     /// The Bedrock model id that will be called (backend override or the client's model).
     pub model_id: &'c str,
+    /// The model's family (detected from `model_id`, or the backend's override).
+    pub family: ModelFamily,
+    /// The route's prompt-caching policy.
+    pub caching: Option<CachePolicy>,
+}
+
+impl<'c> RequestContext<'c> {
+    /// Context for a model id with its detected family and no caching policy.
+    pub fn for_model(model_id: &'c str) -> Self {
+        RequestContext {
+            model_id,
+            family: ModelFamily::detect(model_id),
+            caching: None,
+        }
+    }
 }
 
 /// The translated request plus what the response leg needs to map back.
@@ -22,6 +40,9 @@ pub struct Translated<'a> {
     pub stream: bool,
     pub include_usage: bool,
     pub tool_names: ToolNames,
+    /// Client parameters changed or dropped so that Bedrock accepts the request (e.g.
+    /// `temperature` with Claude thinking); reported in the `x-basalt-adjusted` header.
+    pub adjusted: Vec<&'static str>,
 }
 
 /// Text placed before a conversation that starts with an assistant turn (Bedrock requires the
@@ -45,7 +66,6 @@ pub fn translate<'a>(
     ctx: &RequestContext<'_>,
 ) -> Result<Translated<'a>, GatewayError> {
     reject_unsupported(req)?;
-    let _ = ctx.model_id;
 
     let mut tool_names = ToolNames::default();
     let tool_config = tool_config(req, &mut tool_names)?;
@@ -63,16 +83,35 @@ pub fn translate<'a>(
     }
     let (system, messages) = convert_messages(messages, tools_enabled, &mut tool_names)?;
 
-    let converse = cv::ConverseRequest {
+    let mut adjusted = Vec::new();
+    let mut inference = inference_config(req)?;
+    let reasoning = reasoning::apply(
+        req.reasoning_effort.as_deref(),
+        ctx.family,
+        &mut inference,
+        tool_config.as_ref(),
+        &mut adjusted,
+    )?;
+    let mut output_config = output_config(req)?;
+    if let Some(effort) = reasoning.effort {
+        output_config
+            .get_or_insert(cv::OutputConfig {
+                text_format: None,
+                effort: None,
+            })
+            .effort = Some(effort);
+    }
+    let mut converse = cv::ConverseRequest {
         messages,
         system,
-        inference_config: inference_config(req)?,
+        inference_config: inference,
         tool_config,
-        additional_model_request_fields: None,
-        output_config: output_config(req)?,
+        additional_model_request_fields: reasoning.fields,
+        output_config,
         request_metadata: request_metadata(req)?,
         service_tier: service_tier(req)?,
     };
+    caching::apply(&mut converse, ctx.family, ctx.caching);
     Ok(Translated {
         converse,
         stream: req.stream.unwrap_or(false),
@@ -81,6 +120,7 @@ pub fn translate<'a>(
             .and_then(|o| o.include_usage)
             .unwrap_or(false),
         tool_names,
+        adjusted,
     })
 }
 
@@ -408,8 +448,11 @@ fn convert_messages<'a>(
     for (i, m) in messages.iter().enumerate() {
         match m {
             oa::Message::System { content } | oa::Message::Developer { content } => {
-                for text in text_only(content, i)? {
+                for (text, hint) in texts_with_hints(content, i)? {
                     system.push(cv::SystemBlock::Text(text));
+                    if let Some(point) = hint {
+                        system.push(cv::SystemBlock::CachePoint(point));
+                    }
                 }
             }
             oa::Message::User { content } => {
@@ -481,10 +524,32 @@ fn text_only<'a>(
     content: &'a oa::Content<'a>,
     i: usize,
 ) -> Result<Vec<Cow<'a, str>>, GatewayError> {
+    Ok(texts_with_hints(content, i)?
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect())
+}
+
+/// A client cache hint → a cache point (`1h` for hour-or-longer TTLs, else Bedrock's 5m).
+fn hint_point(hint: &oa::CacheControl<'_>) -> cv::CachePoint {
+    match hint.ttl.as_deref() {
+        Some("1h" | "12h" | "24h") => cv::CachePoint::ONE_HOUR,
+        _ => cv::CachePoint::DEFAULT,
+    }
+}
+
+/// A text part and the cache point its hint asks for.
+type HintedText<'a> = (Cow<'a, str>, Option<cv::CachePoint>);
+
+/// As [`text_only`], with each part's cache hint.
+fn texts_with_hints<'a>(
+    content: &'a oa::Content<'a>,
+    i: usize,
+) -> Result<Vec<HintedText<'a>>, GatewayError> {
     match content {
         oa::Content::None => Ok(Vec::new()),
         oa::Content::Text(t) => Ok((!is_blank(t))
-            .then(|| Cow::Borrowed(t.as_ref()))
+            .then(|| (Cow::Borrowed(t.as_ref()), None))
             .into_iter()
             .collect()),
         oa::Content::Parts(parts) => {
@@ -493,7 +558,10 @@ fn text_only<'a>(
                 match p {
                     oa::Part::Text { text, .. } => {
                         if !is_blank(text) {
-                            out.push(Cow::Borrowed(text.as_ref()));
+                            out.push((
+                                Cow::Borrowed(text.as_ref()),
+                                p.cache_hint().map(hint_point),
+                            ));
                         }
                     }
                     _ => {
@@ -526,6 +594,7 @@ fn user_blocks<'a>(
     let mut out = Vec::with_capacity(parts.len());
     for (j, p) in parts.iter().enumerate() {
         let at = || format!("messages[{i}].content[{j}]");
+        let before = out.len();
         match p {
             oa::Part::Text { text, .. } => {
                 if !is_blank(text) {
@@ -572,6 +641,11 @@ fn user_blocks<'a>(
                     "`refusal` parts are only valid in assistant messages",
                     Some(&at()),
                 ))
+            }
+        }
+        if let Some(hint) = p.cache_hint() {
+            if out.len() > before {
+                out.push(cv::ContentBlock::CachePoint(hint_point(hint)));
             }
         }
     }

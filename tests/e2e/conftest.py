@@ -77,6 +77,9 @@ backends:
   - name: sim-apikey
     ai: {{provider: {{bedrock: {{region: us-east-1, endpoint: "http://127.0.0.1:{sim}"}}}}}}
     policies: {{auth: {{apiKey: {{secretRef: {{name: api-key}}}}}}}}
+  - name: sim-profile
+    ai: {{provider: {{bedrock: {{model: "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123", modelFamily: claude-adaptive, region: us-east-1, endpoint: "http://127.0.0.1:{sim}"}}}}}}
+    policies: {{auth: {{aws: {{secretRef: {{name: static}}}}}}}}
   - name: dead
     ai: {{provider: {{bedrock: {{region: us-east-1, endpoint: "http://127.0.0.1:{dead}"}}}}}}
     policies: {{auth: {{aws: {{secretRef: {{name: static}}}}}}}}
@@ -90,6 +93,9 @@ routes:
   - name: apikey
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "apikey-*"}}]
     backendRefs: [{{name: sim-apikey}}]
+  - name: profile
+    matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "profile-*"}}]
+    backendRefs: [{{name: sim-profile}}]
   - name: dead
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "dead-*"}}]
     backendRefs: [{{name: dead}}]
