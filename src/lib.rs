@@ -12,6 +12,7 @@ pub mod auth;
 pub mod bedrock;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod openai;
 pub mod proxy;
 pub mod secret;

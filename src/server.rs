@@ -4,6 +4,7 @@
 use crate::admin::Admin;
 use crate::auth::Authorizer;
 use crate::config::model::Config;
+use crate::metrics::{Metrics, MetricsService};
 use crate::proxy::{upstream::Upstream, Gateway};
 use crate::sim::{SimOptions, Simulator};
 use pingora::connectors::http::Connector;
@@ -46,9 +47,16 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
         upstreams.push(Arc::new(up));
     }
     let upstreams = Arc::new(upstreams);
+    let metrics = Arc::new(Metrics::new(config).map_err(|e| format!("metrics: {e}"))?);
 
     for l in &config.listeners {
-        let gw = Gateway::new(config, l.clone(), upstreams.clone(), connector.clone());
+        let gw = Gateway::new(
+            config,
+            l.clone(),
+            upstreams.clone(),
+            connector.clone(),
+            metrics.clone(),
+        );
         let mut svc = pingora::proxy::http_proxy_service_with_name(
             &conf,
             gw,
@@ -80,6 +88,12 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
     admin.threads = Some(1);
     server.add_service(admin);
     log::info!("admin on {}", config.admin);
+
+    let mut metrics_svc = Service::new("metrics".to_owned(), MetricsService { metrics });
+    metrics_svc.add_tcp(&config.metrics.to_string());
+    metrics_svc.threads = Some(1);
+    server.add_service(metrics_svc);
+    log::info!("metrics on {}/metrics", config.metrics);
 
     if let Some((addr, options)) = simulator {
         let mut sim = Service::new("bedrock simulator".to_owned(), Simulator::new(options));

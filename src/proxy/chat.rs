@@ -8,6 +8,7 @@ use crate::bedrock::eventstream::Decoder;
 use crate::bedrock::{self, sigv4::SignInput, Operation};
 use crate::config::model::Route;
 use crate::error::GatewayError;
+use crate::metrics::{Metrics, Observation};
 use crate::openai;
 use crate::translate::stream::{StreamContext, StreamTranslator};
 use crate::translate::{request as treq, response as tresp};
@@ -37,7 +38,7 @@ pub async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut RequestCtx) ->
         session.set_keepalive(None);
         Ok(())
     } else {
-        respond::error(session, &e).await
+        respond::error(session, &e, &ctx.request_id).await
     };
     ctx.error = Some(e);
     result
@@ -52,13 +53,13 @@ async fn dispatch(
     let path = session.req_header().uri.path().to_owned();
 
     if let Some(keys) = &gw.listener.api_keys {
-        check_client_key(session, keys)?;
+        ctx.client = Some(check_client_key(session, keys)?.to_owned());
     }
     if path == "/v1/models" {
         return if method == http::Method::GET {
             let body = models_list(gw);
             ctx.status = 200;
-            respond::json(session, 200, body, &[])
+            respond::json(session, 200, body, &ctx.request_id, &[])
                 .await
                 .map_err(downstream)
         } else {
@@ -87,16 +88,18 @@ async fn dispatch(
         return Err(GatewayError::Overloaded { limit });
     }
     ctx.counted = true;
+    gw.metrics.in_flight.inc();
 
     let body = read_body(session, gw.listener.max_body_bytes).await?;
     chat(gw, session, ctx, &path, &body).await
 }
 
 /// Clients authenticate with `Authorization: Bearer <key>` or `x-api-key: <key>`.
-fn check_client_key(
+/// Returns the name of the matching key (it identifies the client in logs).
+fn check_client_key<'k>(
     session: &Session,
-    keys: &[(String, crate::secret::Secret)],
-) -> Result<(), GatewayError> {
+    keys: &'k [(String, crate::secret::Secret)],
+) -> Result<&'k str, GatewayError> {
     let h = session.req_header();
     let bearer = h
         .headers
@@ -108,17 +111,15 @@ fn check_client_key(
         })
         .map(str::trim);
     let presented = bearer.or_else(|| h.headers.get("x-api-key").and_then(|v| v.to_str().ok()));
-    match presented {
-        Some(k)
-            if !k.is_empty()
-                && keys
-                    .iter()
-                    .any(|(_, s)| constant_time_eq(s.expose().as_bytes(), k.as_bytes())) =>
-        {
-            Ok(())
+    let presented = presented.filter(|k| !k.is_empty());
+    // Compare against every key (constant time each) so timing does not reveal which matched.
+    let mut found = None;
+    for (name, secret) in keys {
+        if presented.is_some_and(|k| constant_time_eq(secret.expose().as_bytes(), k.as_bytes())) {
+            found = Some(name.as_str());
         }
-        _ => Err(GatewayError::Unauthenticated),
     }
+    found.ok_or(GatewayError::Unauthenticated)
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -252,6 +253,7 @@ async fn chat(
         None => client_model,
     };
     ctx.model = Some(model_id.to_owned());
+    ctx.client_model = request.model.as_deref().map(str::to_owned);
 
     let tctx = treq::RequestContext {
         model_id,
@@ -259,6 +261,7 @@ async fn chat(
         caching: route.prompt_caching.map(|p| p.policy()),
     };
     let translated = treq::translate(&request, &tctx)?;
+    ctx.stream = translated.stream;
     let mut converse = Vec::with_capacity(body.len() + 512);
     serde_json::to_writer(&mut converse, &translated.converse).map_err(|e| {
         GatewayError::Internal {
@@ -279,8 +282,14 @@ async fn chat(
     } else {
         Operation::Converse
     };
+    let upstream_start = Instant::now();
     let (http, peer) =
         open_with_deadline(gw, upstream, route, model_id, op, converse, deadline).await?;
+    ctx.upstream_request_id = http
+        .response_header()
+        .and_then(|h| h.headers.get("x-amzn-requestid"))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let header = http.response_header();
     let status = header.map(|h| h.status.as_u16()).unwrap_or(0);
     if status != 200 {
@@ -290,6 +299,7 @@ async fn chat(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let answer = within(deadline, read_all(gw, http, peer)).await?;
+        ctx.upstream = Some(upstream_start.elapsed());
         return Err(bedrock::error::from_response(
             status,
             error_type.as_deref(),
@@ -311,7 +321,14 @@ async fn chat(
             tool_names: translated.tool_names,
         };
         return stream(
-            gw, session, ctx, route, http, peer, sctx, deadline, &adjusted,
+            gw,
+            session,
+            ctx,
+            route,
+            (http, peer, upstream_start),
+            sctx,
+            deadline,
+            &adjusted,
         )
         .await;
     }
@@ -325,9 +342,11 @@ async fn chat(
             tool_names: &translated.tool_names,
         },
     )?;
+    ctx.upstream = Some(upstream_start.elapsed());
+    ctx.ttft = Some(ctx.start.elapsed());
     ctx.usage = Some(out.usage);
     ctx.status = 200;
-    respond::json(session, 200, out.body, &adjusted)
+    respond::json(session, 200, out.body, &ctx.request_id, &adjusted)
         .await
         .map_err(downstream)
 }
@@ -478,8 +497,7 @@ async fn stream(
     session: &mut Session,
     ctx: &mut RequestCtx,
     route: &Route,
-    mut http: HttpSession,
-    peer: HttpPeer,
+    (mut http, peer, upstream_start): (HttpSession, HttpPeer, Instant),
     sctx: StreamContext,
     deadline: Instant,
     extra: &[(&'static str, String)],
@@ -499,6 +517,7 @@ async fn stream(
         ("content-type", "text/event-stream"),
         ("cache-control", "no-cache"),
         ("x-accel-buffering", "no"),
+        (respond::REQUEST_ID, ctx.request_id.as_str()),
     ] {
         header
             .insert_header(k, v)
@@ -512,6 +531,7 @@ async fn stream(
         .await
         .map_err(downstream)?;
 
+    let _open = OpenStream::new(&gw.metrics);
     let mut decoder = Decoder::new();
     let mut translator = StreamTranslator::new(sctx);
     let mut out = Vec::with_capacity(4096);
@@ -528,6 +548,7 @@ async fn stream(
             gone = session.read_body_or_idle(true), if watch_client => {
                 if let Err(e) = gone {
                     ctx.usage = translator.usage();
+                    ctx.upstream = Some(upstream_start.elapsed());
                     return Err(downstream(e));
                 }
                 // Bytes from the client (pipelining): stop watching, writes still detect a close.
@@ -586,11 +607,16 @@ async fn stream(
             if let Err(e) = session.write_response_body(Some(chunk), false).await {
                 // Client gone: drop the upstream session (never pooled half-read).
                 ctx.usage = translator.usage();
+                ctx.upstream = Some(upstream_start.elapsed());
                 return Err(downstream(e));
+            }
+            if ctx.ttft.is_none() && translator.output_sent() {
+                ctx.ttft = Some(ctx.start.elapsed());
             }
         }
     }
     translator.finish(&mut out);
+    ctx.upstream = Some(upstream_start.elapsed());
     ctx.usage = translator.usage();
     ctx.error = translator.error_sent().cloned();
     session
@@ -672,18 +698,74 @@ pub fn log_access(session: &Session, ctx: &RequestCtx) {
     }
     let h = session.req_header();
     let usage = ctx.usage.unwrap_or_default();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     let line = serde_json::json!({
+        "time": humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+        "request_id": ctx.request_id,
+        "client": ctx.client,
         "method": h.method.as_str(),
         "path": h.uri.path(),
         "route": ctx.route,
         "backend": ctx.backend,
         "model": ctx.model,
+        "request_model": ctx.client_model,
+        "stream": ctx.stream,
         "status": ctx.status,
-        "duration_ms": ctx.start.elapsed().as_secs_f64() * 1000.0,
+        "duration_ms": ms(ctx.start.elapsed()),
+        "ttft_ms": ctx.ttft.map(ms),
+        "upstream_ms": ctx.upstream.map(ms),
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "cached_tokens": usage.prompt_tokens_details.cached_tokens,
+        "cache_write_tokens": usage.prompt_tokens_details.cache_write_tokens,
         "error_type": ctx.error.as_ref().map(|e| e.metric_label()),
+        "upstream_request_id": ctx.upstream_request_id,
     });
     log::info!(target: "basalt::access", "{line}");
+}
+
+/// Record the finished request in the metrics (tokens exactly once, here).
+pub fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
+    metrics.observe(&Observation {
+        route: ctx.route.as_deref(),
+        backend: ctx.backend.as_deref(),
+        request_model: ctx.client_model.as_deref(),
+        response_model: ctx.model.as_deref(),
+        status: ctx.status,
+        error_type: ctx.error.as_ref().map(|e| e.metric_label()),
+        duration: ctx.start.elapsed(),
+        ttft: ctx.ttft,
+        upstream: ctx.upstream,
+        usage: ctx.usage.as_ref(),
+        stream: ctx.stream,
+    });
+}
+
+/// The client's `x-request-id` when it is a sane token (≤ 128 visible ASCII characters), else a
+/// fresh random one.
+pub fn request_id(session: &Session) -> String {
+    session
+        .req_header()
+        .headers
+        .get(respond::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)))
+}
+
+/// Counts an open stream in the `basalt_open_streams` gauge for as long as it lives.
+struct OpenStream<'m>(&'m Metrics);
+
+impl<'m> OpenStream<'m> {
+    fn new(metrics: &'m Metrics) -> Self {
+        metrics.open_streams.inc();
+        OpenStream(metrics)
+    }
+}
+
+impl Drop for OpenStream<'_> {
+    fn drop(&mut self) {
+        self.0.open_streams.dec();
+    }
 }

@@ -13,13 +13,14 @@ pub mod upstream;
 
 use crate::config::model::{Config, Listener, Route};
 use crate::error::GatewayError;
+use crate::metrics::Metrics;
 use crate::openai::Usage;
 use async_trait::async_trait;
 use pingora::connectors::http::Connector;
 use pingora::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use upstream::Upstream;
 
 /// State shared by all requests of one listener.
@@ -30,12 +31,27 @@ pub struct Gateway {
     pub upstreams: Arc<Vec<Arc<Upstream>>>,
     pub connector: Arc<Connector>,
     pub in_flight: AtomicUsize,
+    pub metrics: Arc<Metrics>,
 }
 
 /// Per-request state. Written by `request_filter` (via `chat::serve`), read by `logging`.
 pub struct RequestCtx {
     /// When the request headers were read.
     pub start: Instant,
+    /// `x-request-id`: the client's, or generated; returned on every answer.
+    pub request_id: String,
+    /// The name of the client API key that authenticated the request.
+    pub client: Option<String>,
+    /// The client's `model`.
+    pub client_model: Option<String>,
+    /// Whether the answer is streamed.
+    pub stream: bool,
+    /// Time to the first output token (streams), or to the whole answer.
+    pub ttft: Option<Duration>,
+    /// Time spent on the Bedrock exchange after its response header.
+    pub upstream: Option<Duration>,
+    /// Bedrock's `x-amzn-requestid`.
+    pub upstream_request_id: Option<String>,
     /// Matched route name (bounded: from the config).
     pub route: Option<String>,
     /// Bedrock model id called.
@@ -56,6 +72,13 @@ impl RequestCtx {
     fn new() -> Self {
         RequestCtx {
             start: Instant::now(),
+            request_id: String::new(),
+            client: None,
+            client_model: None,
+            stream: false,
+            ttft: None,
+            upstream: None,
+            upstream_request_id: None,
             route: None,
             model: None,
             backend: None,
@@ -73,6 +96,7 @@ impl Gateway {
         listener: Listener,
         upstreams: Arc<Vec<Arc<Upstream>>>,
         connector: Arc<Connector>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Gateway {
             listener,
@@ -80,6 +104,7 @@ impl Gateway {
             upstreams,
             connector,
             in_flight: AtomicUsize::new(0),
+            metrics,
         }
     }
 
@@ -103,6 +128,7 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        ctx.request_id = chat::request_id(session);
         chat::serve(self, session, ctx).await?;
         Ok(true)
     }
@@ -119,7 +145,9 @@ impl ProxyHttp for Gateway {
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         if ctx.counted {
             self.in_flight.fetch_sub(1, Ordering::Relaxed);
+            self.metrics.in_flight.dec();
         }
+        chat::record_metrics(&self.metrics, ctx);
         chat::log_access(session, ctx);
     }
 }

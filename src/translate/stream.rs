@@ -33,6 +33,8 @@ pub struct StreamTranslator {
     usage: Option<Usage>,
     /// The error sent to the client, if any; once set, nothing more is emitted.
     error: Option<GatewayError>,
+    /// Whether a chunk with output (text, reasoning or a tool call) has been written.
+    output_sent: bool,
 }
 
 // --- incoming event payloads (tolerant: unknown members ignored) ------------------------------
@@ -192,12 +194,19 @@ impl StreamTranslator {
             finish: None,
             usage: None,
             error: None,
+            output_sent: false,
         }
     }
 
     /// Usage from the `metadata` event, once it arrived.
     pub fn usage(&self) -> Option<Usage> {
         self.usage
+    }
+
+    /// Whether output (text, reasoning or a tool call) has been emitted: the first time this
+    /// turns true marks the time to first token.
+    pub fn output_sent(&self) -> bool {
+        self.output_sent
     }
 
     /// The error event sent, if any (the stream then ends without `[DONE]`).
@@ -222,6 +231,9 @@ impl StreamTranslator {
     }
 
     fn delta(&mut self, out: &mut Vec<u8>, mut delta: Delta<'_>) {
+        self.output_sent |= delta.content.is_some_and(|c| !c.is_empty())
+            || delta.reasoning_content.is_some()
+            || delta.tool_calls.is_some();
         if !self.role_sent {
             self.role_sent = true;
             delta.role = Some("assistant");

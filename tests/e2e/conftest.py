@@ -93,6 +93,9 @@ routes:
   - name: apikey
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "apikey-*"}}]
     backendRefs: [{{name: sim-apikey}}]
+  - name: metered
+    matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "metered-*"}}]
+    backendRefs: [{{name: sim}}]
   - name: profile
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "profile-*"}}]
     backendRefs: [{{name: sim-profile}}]

@@ -1,0 +1,419 @@
+//! Prometheus metrics: one registry, every metric defined here, named after the OpenTelemetry
+//! GenAI semantic conventions; and the `GET /metrics` listener (default `0.0.0.0:15020`).
+//!
+//! Label values come from the configuration, the error enum and a bounded set of model ids that
+//! Bedrock has answered successfully (at most [`MAX_LEARNED_MODELS`]); anything else is `other`,
+//! so a client cannot create series by sending odd model names.
+
+use crate::config::model::Config;
+use crate::openai::Usage;
+use async_trait::async_trait;
+use pingora::apps::http_app::ServeHttp;
+use pingora::protocols::http::ServerSession;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::time::Duration;
+
+/// Distinct model ids learned from successful answers (beyond the configured ones).
+pub const MAX_LEARNED_MODELS: usize = 256;
+/// The label value for a model that is neither configured nor learned, and for "no route".
+pub const OTHER: &str = "other";
+
+const OPERATION: &str = "chat";
+const SYSTEM: &str = "aws.bedrock";
+
+// OpenTelemetry GenAI semantic-convention bucket boundaries.
+const TOKEN_BUCKETS: &[f64] = &[
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
+];
+const DURATION_BUCKETS: &[f64] = &[
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const TTFT_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+const TPOT_BUCKETS: &[f64] = &[
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+];
+const UPSTREAM_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+];
+
+const MODEL_LABELS: &[&str] = &[
+    "gen_ai_operation_name",
+    "gen_ai_system",
+    "gen_ai_request_model",
+    "gen_ai_response_model",
+    "route",
+];
+
+/// What one finished request reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    pub route: Option<&'a str>,
+    pub backend: Option<&'a str>,
+    /// The client's `model`.
+    pub request_model: Option<&'a str>,
+    /// The Bedrock model id called.
+    pub response_model: Option<&'a str>,
+    pub status: u16,
+    /// `GatewayError::metric_label()`, or `None` for success.
+    pub error_type: Option<&'static str>,
+    pub duration: Duration,
+    pub ttft: Option<Duration>,
+    pub upstream: Option<Duration>,
+    pub usage: Option<&'a Usage>,
+    pub stream: bool,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    token_usage: HistogramVec,
+    request_duration: HistogramVec,
+    ttft: HistogramVec,
+    tpot: HistogramVec,
+    requests: IntCounterVec,
+    upstream_duration: HistogramVec,
+    credentials_refresh: IntCounterVec,
+    /// Chat requests being served.
+    pub in_flight: IntGauge,
+    /// Streaming responses open.
+    pub open_streams: IntGauge,
+    configured_models: HashSet<String>,
+    learned_models: RwLock<HashSet<String>>,
+}
+
+fn histogram(
+    name: &str,
+    help: &str,
+    buckets: &[f64],
+    labels: &[&str],
+) -> Result<HistogramVec, prometheus::Error> {
+    HistogramVec::new(
+        HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+        labels,
+    )
+}
+
+impl Metrics {
+    pub fn new(config: &Config) -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let with_type = [MODEL_LABELS, &["gen_ai_token_type"]].concat();
+        let with_error = [MODEL_LABELS, &["error_type"]].concat();
+        let m = Metrics {
+            token_usage: histogram(
+                "gen_ai_client_token_usage",
+                "Tokens used per request, by type (input counts cache reads and writes).",
+                TOKEN_BUCKETS,
+                &with_type,
+            )?,
+            request_duration: histogram(
+                "gen_ai_server_request_duration_seconds",
+                "Time from request received to response complete.",
+                DURATION_BUCKETS,
+                &with_error,
+            )?,
+            ttft: histogram(
+                "gen_ai_server_time_to_first_token_seconds",
+                "Time from request received to the first output token sent (whole answer for non-streaming).",
+                TTFT_BUCKETS,
+                MODEL_LABELS,
+            )?,
+            tpot: histogram(
+                "gen_ai_server_time_per_output_token_seconds",
+                "Streaming: time per output token after the first.",
+                TPOT_BUCKETS,
+                MODEL_LABELS,
+            )?,
+            requests: IntCounterVec::new(
+                Opts::new("basalt_requests_total", "Requests answered, by route, status and error type."),
+                &["route", "status", "error_type"],
+            )?,
+            upstream_duration: histogram(
+                "basalt_upstream_duration_seconds",
+                "Time spent on the Bedrock exchange (request sent to answer read).",
+                UPSTREAM_BUCKETS,
+                &["route", "backend"],
+            )?,
+            credentials_refresh: IntCounterVec::new(
+                Opts::new(
+                    "basalt_credentials_refresh_total",
+                    "AWS credential fetches and refreshes, by result.",
+                ),
+                &["result"],
+            )?,
+            in_flight: IntGauge::new("basalt_requests_in_flight", "Chat requests being served.")?,
+            open_streams: IntGauge::new("basalt_open_streams", "Streaming responses open.")?,
+            configured_models: configured_models(config),
+            learned_models: RwLock::new(HashSet::new()),
+            registry,
+        };
+        let build = IntGaugeVec::new(
+            Opts::new("basalt_build_info", "Build information (value 1)."),
+            &["version"],
+        )?;
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        let r = &m.registry;
+        r.register(Box::new(m.token_usage.clone()))?;
+        r.register(Box::new(m.request_duration.clone()))?;
+        r.register(Box::new(m.ttft.clone()))?;
+        r.register(Box::new(m.tpot.clone()))?;
+        r.register(Box::new(m.requests.clone()))?;
+        r.register(Box::new(m.upstream_duration.clone()))?;
+        r.register(Box::new(m.credentials_refresh.clone()))?;
+        r.register(Box::new(m.in_flight.clone()))?;
+        r.register(Box::new(m.open_streams.clone()))?;
+        r.register(Box::new(build))?;
+        Ok(m)
+    }
+
+    /// The bounded label value for a model id. A model Bedrock answered successfully is learned
+    /// (up to [`MAX_LEARNED_MODELS`]); failures never create a value.
+    pub fn model_label<'a>(&self, model: Option<&'a str>, success: bool) -> &'a str {
+        let Some(model) = model else {
+            return OTHER;
+        };
+        if self.configured_models.contains(model) {
+            return model;
+        }
+        if let Ok(learned) = self.learned_models.read() {
+            if learned.contains(model) {
+                return model;
+            }
+            if !success || learned.len() >= MAX_LEARNED_MODELS {
+                return OTHER;
+            }
+        }
+        match self.learned_models.write() {
+            Ok(mut learned) if learned.len() < MAX_LEARNED_MODELS => {
+                learned.insert(model.to_owned());
+                model
+            }
+            _ => OTHER,
+        }
+    }
+
+    /// Record one finished request: tokens (once), durations, the request counter.
+    pub fn observe(&self, o: &Observation<'_>) {
+        let success = (200..300).contains(&o.status);
+        let route = o.route.unwrap_or(OTHER);
+        let request_model = self.model_label(o.request_model, success);
+        let response_model = self.model_label(o.response_model, success);
+        let base = [OPERATION, SYSTEM, request_model, response_model, route];
+        let error_type = o.error_type.unwrap_or("");
+
+        self.requests
+            .with_label_values(&[route, status_label(o.status), error_type])
+            .inc();
+        self.request_duration
+            .with_label_values(&[
+                OPERATION,
+                SYSTEM,
+                request_model,
+                response_model,
+                route,
+                error_type,
+            ])
+            .observe(o.duration.as_secs_f64());
+        if let (Some(upstream), Some(backend)) = (o.upstream, o.backend) {
+            self.upstream_duration
+                .with_label_values(&[route, backend])
+                .observe(upstream.as_secs_f64());
+        }
+        if let Some(u) = o.usage {
+            let details = &u.prompt_tokens_details;
+            for (kind, n, always) in [
+                ("input", u.prompt_tokens, true),
+                ("output", u.completion_tokens, true),
+                ("input_cache_read", details.cached_tokens, false),
+                ("input_cache_write", details.cache_write_tokens, false),
+            ] {
+                if always || n > 0 {
+                    let [a, b, c, d, e] = base;
+                    self.token_usage
+                        .with_label_values(&[a, b, c, d, e, kind])
+                        .observe(n as f64);
+                }
+            }
+        }
+        if success {
+            if let Some(ttft) = o.ttft {
+                self.ttft
+                    .with_label_values(&base)
+                    .observe(ttft.as_secs_f64());
+                let output = o.usage.map_or(0, |u| u.completion_tokens);
+                if o.stream && output > 1 {
+                    let after = o.duration.saturating_sub(ttft).as_secs_f64();
+                    self.tpot
+                        .with_label_values(&base)
+                        .observe(after / (output - 1) as f64);
+                }
+            }
+        }
+    }
+
+    /// A credential fetch or refresh finished (`ok` / `error`).
+    pub fn credentials_refresh(&self, ok: bool) {
+        self.credentials_refresh
+            .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 * 1024);
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
+            log::error!("encoding metrics: {e}");
+        }
+        out
+    }
+}
+
+/// Exact models named in the config: `matches[].model` without `*`, and backends' fixed models.
+fn configured_models(config: &Config) -> HashSet<String> {
+    let mut set: HashSet<String> = config
+        .backends
+        .iter()
+        .filter_map(|b| b.model.clone())
+        .collect();
+    for r in &config.routes {
+        for m in &r.matches {
+            if let Some(model) = &m.model {
+                if !model.contains('*') {
+                    set.insert(model.clone());
+                }
+            }
+        }
+    }
+    set
+}
+
+fn status_label(status: u16) -> &'static str {
+    match status {
+        200 => "200",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        408 => "408",
+        413 => "413",
+        422 => "422",
+        424 => "424",
+        429 => "429",
+        499 => "499",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        _ => OTHER,
+    }
+}
+
+/// The `GET /metrics` listener.
+pub struct MetricsService {
+    pub metrics: std::sync::Arc<Metrics>,
+}
+
+#[async_trait]
+impl ServeHttp for MetricsService {
+    async fn response(&self, session: &mut ServerSession) -> http::Response<Vec<u8>> {
+        let (status, ctype, body) = if session.req_header().uri.path() == "/metrics" {
+            (
+                200,
+                "text/plain; version=0.0.4; charset=utf-8",
+                self.metrics.render(),
+            )
+        } else {
+            (404, "text/plain", b"not found\n".to_vec())
+        };
+        http::Response::builder()
+            .status(status)
+            .header("content-type", ctype)
+            .header("content-length", body.len())
+            .body(body)
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        crate::config::load_str(
+            r#"
+listeners: [{name: l, address: "127.0.0.1:1"}]
+secrets: [{name: s, stringData: {accessKey: a, secretKey: b}}]
+backends:
+  - name: b
+    ai: {provider: {bedrock: {region: us-east-1, model: "amazon.nova-micro-v1:0"}}}
+    policies: {auth: {aws: {secretRef: {name: s}}}}
+routes:
+  - name: r
+    matches: [{path: {type: PathPrefix, value: /v1/chat/completions}, model: fixed}]
+    backendRefs: [{name: b}]
+"#,
+            std::path::Path::new("."),
+            &|_| None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn model_labels_are_bounded() {
+        let m = Metrics::new(&config()).unwrap();
+        assert_eq!(m.model_label(Some("fixed"), false), "fixed");
+        assert_eq!(
+            m.model_label(Some("amazon.nova-micro-v1:0"), false),
+            "amazon.nova-micro-v1:0"
+        );
+        // A failed request with an odd model creates nothing.
+        assert_eq!(m.model_label(Some("junk-1"), false), OTHER);
+        assert_eq!(m.model_label(Some("junk-1"), false), OTHER);
+        // A model Bedrock answered is learned, up to the cap.
+        assert_eq!(m.model_label(Some("m-0"), true), "m-0");
+        assert_eq!(m.model_label(Some("m-0"), false), "m-0");
+        for i in 1..MAX_LEARNED_MODELS + 10 {
+            let name = format!("m-{i}");
+            let got = m.model_label(Some(&name), true).to_owned();
+            assert_eq!(got == name, i < MAX_LEARNED_MODELS, "{i}");
+        }
+        assert_eq!(m.model_label(None, true), OTHER);
+    }
+
+    #[test]
+    fn renders_every_family() {
+        let m = Metrics::new(&config()).unwrap();
+        m.observe(&Observation {
+            route: Some("r"),
+            backend: Some("b"),
+            request_model: Some("fixed"),
+            response_model: Some("amazon.nova-micro-v1:0"),
+            status: 200,
+            error_type: None,
+            duration: Duration::from_millis(30),
+            ttft: Some(Duration::from_millis(10)),
+            upstream: Some(Duration::from_millis(25)),
+            usage: None,
+            stream: true,
+        });
+        let text = String::from_utf8(m.render()).unwrap();
+        for name in [
+            "basalt_requests_total{error_type=\"\",route=\"r\",status=\"200\"} 1",
+            "gen_ai_server_request_duration_seconds_count",
+            "gen_ai_server_time_to_first_token_seconds_count",
+            "basalt_upstream_duration_seconds_count{backend=\"b\",route=\"r\"} 1",
+            "basalt_build_info{version=",
+            "basalt_requests_in_flight 0",
+            "basalt_open_streams 0",
+        ] {
+            assert!(text.contains(name), "{name} missing from:\n{text}");
+        }
+    }
+}
