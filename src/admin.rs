@@ -44,8 +44,8 @@ pub fn config_dump(c: &Config) -> Value {
         .iter()
         .map(|b| {
             let auth = match &b.auth {
-                BackendAuth::Static { secret, .. } => {
-                    json!({"aws": {"secretRef": {"name": secret}}})
+                BackendAuth::Static { secret, role, .. } => {
+                    json!({"aws": {"secretRef": {"name": secret}, "assumeRole": role}})
                 }
                 BackendAuth::Implicit { role } => {
                     json!({"aws": {"implicit": true, "assumeRole": role}})

@@ -1,108 +1,120 @@
 //! Per-backend upstream authentication: which identity signs requests to Bedrock, resolved once
-//! at start-up from the backend's `policies.auth`, and applied per request (SigV4 or Bearer).
+//! at start-up from the backend's `policies.auth` (and, in the implicit mode, the environment),
+//! and applied per request: SigV4 with cached credentials, or a Bedrock API key as Bearer.
 
-use crate::bedrock::sigv4::{self, AwsCredentials, SignInput};
+use crate::bedrock::sigv4::{self, SignInput};
 use crate::config::model::{Backend, BackendAuth};
+use crate::credentials::{ApiKey, CredentialCache, Refresher, Source};
 use crate::error::GatewayError;
+use crate::metrics::Metrics;
 use crate::secret::Secret;
-use aws_smithy_runtime_api::client::identity::Identity;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// How requests to one backend are authenticated.
 pub enum Authorizer {
     SigV4 {
-        identity: Identity,
+        credentials: Arc<CredentialCache>,
         region: String,
     },
-    Bearer(Secret),
-    /// No credentials could be found; every request gets a clear 503.
-    Unavailable(String),
+    Bearer(Arc<ApiKey>),
 }
 
 impl std::fmt::Debug for Authorizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.describe())
+        f.write_str(match self {
+            Authorizer::SigV4 { .. } => "SigV4",
+            Authorizer::Bearer(_) => "Bearer",
+        })
     }
 }
 
 impl Authorizer {
-    /// Resolve a backend's auth. `env` is injected (tests, and to keep the lookup explicit).
+    /// Resolve a backend's auth; registers what needs background refreshing in `refresher`.
+    /// Returns the authorizer and a description of the source for the start-up log.
+    /// `env` is injected (tests, and to keep the lookup explicit).
     pub fn resolve(
         backend: &Backend,
         env: &dyn Fn(&str) -> Option<String>,
+        metrics: &Arc<Metrics>,
+        refresher: &mut Refresher,
     ) -> (Authorizer, String) {
+        let sigv4 = |source: Source, role, refresher: &mut Refresher| {
+            let cache = Arc::new(CredentialCache::new(
+                &backend.name,
+                &backend.region,
+                source,
+                role,
+                metrics.clone(),
+            ));
+            let described = cache.describe();
+            refresher.caches.push(cache.clone());
+            (
+                Authorizer::SigV4 {
+                    credentials: cache,
+                    region: backend.region.clone(),
+                },
+                described,
+            )
+        };
         match &backend.auth {
             BackendAuth::Static {
                 secret,
                 credentials,
-            } => (
-                Authorizer::SigV4 {
-                    identity: credentials.identity(),
-                    region: backend.region.clone(),
-                },
-                format!("static keys from secret `{secret}`"),
-            ),
-            BackendAuth::ApiKey { secret, key } => (
-                Authorizer::Bearer(key.clone()),
-                format!("Bedrock API key from secret `{secret}`"),
-            ),
-            BackendAuth::Implicit { .. } => {
-                let non_empty = |k: &str| env(k).filter(|v| !v.is_empty());
-                if let Some(token) = non_empty("AWS_BEARER_TOKEN_BEDROCK") {
+                dir,
+                role,
+            } => {
+                let source = match dir {
+                    Some(d) => Source::Dir(d.clone()),
+                    None => Source::Fixed(credentials.clone()),
+                };
+                let (a, d) = sigv4(source, role.clone(), refresher);
+                (a, format!("{d} (secret `{secret}`)"))
+            }
+            BackendAuth::ApiKey { secret, key, dir } => {
+                let key = Arc::new(ApiKey::new(&backend.name, key.clone(), dir.clone()));
+                if dir.is_some() {
+                    refresher.api_keys.push(key.clone());
+                }
+                let how = if dir.is_some() {
+                    " (re-read when the mounted file changes)"
+                } else {
+                    ""
+                };
+                (
+                    Authorizer::Bearer(key),
+                    format!("Bedrock API key from secret `{secret}`{how}"),
+                )
+            }
+            BackendAuth::Implicit { role } => {
+                // As the AWS SDKs do: a Bedrock API key in the environment wins.
+                if let Some(token) = env("AWS_BEARER_TOKEN_BEDROCK").filter(|v| !v.is_empty()) {
+                    let key = ApiKey::new(&backend.name, Secret::new(token), None);
                     return (
-                        Authorizer::Bearer(Secret::new(token)),
+                        Authorizer::Bearer(Arc::new(key)),
                         "Bedrock API key from AWS_BEARER_TOKEN_BEDROCK".into(),
                     );
                 }
-                match (non_empty("AWS_ACCESS_KEY_ID"), non_empty("AWS_SECRET_ACCESS_KEY")) {
-                    (Some(ak), Some(sk)) => {
-                        let creds = AwsCredentials {
-                            access_key_id: ak,
-                            secret_access_key: Secret::new(sk),
-                            session_token: non_empty("AWS_SESSION_TOKEN").map(Secret::new),
-                            expiry: None,
-                        };
-                        (
-                            Authorizer::SigV4 {
-                                identity: creds.identity(),
-                                region: backend.region.clone(),
-                            },
-                            "environment variables AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY".into(),
-                        )
-                    }
-                    _ => (
-                        Authorizer::Unavailable(
-                            "no credentials found in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_BEARER_TOKEN_BEDROCK)".into(),
-                        ),
-                        "none found".into(),
-                    ),
-                }
+                sigv4(Source::Chain, role.clone(), refresher)
             }
         }
     }
 
-    fn describe(&self) -> &'static str {
-        match self {
-            Authorizer::SigV4 { .. } => "SigV4",
-            Authorizer::Bearer(_) => "Bearer",
-            Authorizer::Unavailable(_) => "Unavailable",
-        }
-    }
-
     /// The authentication headers for one request.
-    pub fn headers(
+    pub async fn headers(
         &self,
         input: &SignInput<'_>,
         now: SystemTime,
     ) -> Result<Vec<(&'static str, String)>, GatewayError> {
         match self {
-            Authorizer::SigV4 { identity, region } => sigv4::sign(input, identity, region, now),
-            Authorizer::Bearer(key) => {
-                Ok(vec![("authorization", format!("Bearer {}", key.expose()))])
+            Authorizer::SigV4 {
+                credentials,
+                region,
+            } => {
+                let creds = credentials.get().await?;
+                sigv4::sign(input, &creds.identity, region, now)
             }
-            Authorizer::Unavailable(why) => Err(GatewayError::CredentialsUnavailable {
-                message: why.clone(),
-            }),
+            Authorizer::Bearer(key) => Ok(vec![("authorization", key.bearer()?)]),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod auth;
 pub mod bedrock;
 pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod metrics;
 pub mod openai;

@@ -4,6 +4,7 @@
 use crate::admin::Admin;
 use crate::auth::Authorizer;
 use crate::config::model::Config;
+use crate::credentials::Refresher;
 use crate::metrics::{Metrics, MetricsService};
 use crate::proxy::{upstream::Upstream, Gateway};
 use crate::sim::{SimOptions, Simulator};
@@ -32,9 +33,11 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
         &conf,
     ))));
     let env = |k: &str| std::env::var(k).ok();
+    let metrics = Arc::new(Metrics::new(config).map_err(|e| format!("metrics: {e}"))?);
+    let mut refresher = Refresher::default();
     let mut upstreams = Vec::new();
     for b in &config.backends {
-        let (authorizer, source) = Authorizer::resolve(b, &env);
+        let (authorizer, source) = Authorizer::resolve(b, &env, &metrics, &mut refresher);
         log::info!(
             "backend {}/{}: region {}, endpoint {}, credentials: {source}",
             b.namespace,
@@ -47,7 +50,10 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
         upstreams.push(Arc::new(up));
     }
     let upstreams = Arc::new(upstreams);
-    let metrics = Arc::new(Metrics::new(config).map_err(|e| format!("metrics: {e}"))?);
+    server.add_service(pingora::services::background::background_service(
+        "credentials",
+        refresher,
+    ));
 
     for l in &config.listeners {
         let gw = Gateway::new(

@@ -20,9 +20,14 @@ struct Cli {
     latency: String,
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Extra accepted credentials as ACCESS_KEY:SECRET_KEY (repeatable).
+    /// Extra accepted credentials as ACCESS_KEY:SECRET_KEY[:SESSION_TOKEN] (repeatable); with a
+    /// token, requests signed with that key must carry it.
     #[arg(long = "credential")]
     credentials: Vec<String>,
+    /// Accept minted temporary credentials `<PREFIX><unix expiry><...>` (secret `sk-<key>`,
+    /// token `tok-<key>`) until their expiry (credential-refresh tests).
+    #[arg(long)]
+    rotating_prefix: Option<String>,
 }
 
 fn main() {
@@ -35,10 +40,15 @@ fn main() {
         ..SimOptions::default()
     };
     for c in &cli.credentials {
-        if let Some((ak, sk)) = c.split_once(':') {
+        let mut parts = c.splitn(3, ':');
+        if let (Some(ak), Some(sk)) = (parts.next(), parts.next()) {
             options.credentials.push((ak.to_owned(), sk.to_owned()));
+            if let Some(token) = parts.next() {
+                options.tokens.push((ak.to_owned(), token.to_owned()));
+            }
         }
     }
+    options.rotating_prefix = cli.rotating_prefix.clone();
     log::info!("Bedrock simulator on {}", cli.listen);
     basalt::server::build_simulator(&cli.listen, options, cli.threads).run_forever();
 }

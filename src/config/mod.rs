@@ -196,6 +196,8 @@ fn parse_addr(s: &str, path: &str, errors: &mut Vec<String>) -> Option<SocketAdd
 struct Secrets {
     /// (namespace, name) → (path, entries)
     entries: BTreeMap<(String, String), (String, BTreeMap<String, Secret>)>,
+    /// (namespace, name) → the mounted directory of a `path` secret.
+    dirs: BTreeMap<(String, String), PathBuf>,
 }
 
 impl Secrets {
@@ -207,10 +209,17 @@ impl Secrets {
         let ns = r.namespace.clone().unwrap_or_else(|| default_ns.to_owned());
         self.entries.get(&(ns, r.name.clone()))
     }
+
+    /// The mounted directory behind a `path` secret.
+    fn dir(&self, r: &raw::SecretRef, default_ns: &str) -> Option<PathBuf> {
+        let ns = r.namespace.clone().unwrap_or_else(|| default_ns.to_owned());
+        self.dirs.get(&(ns, r.name.clone())).cloned()
+    }
 }
 
 fn load_secrets(list: &[raw::Secret], base: &Path, errors: &mut Vec<String>) -> Secrets {
     let mut entries = BTreeMap::new();
+    let mut dirs = BTreeMap::new();
     for (i, s) in list.iter().enumerate() {
         let path = format!("secrets[{i}]");
         let mut map = BTreeMap::new();
@@ -240,6 +249,7 @@ fn load_secrets(list: &[raw::Secret], base: &Path, errors: &mut Vec<String>) -> 
                 Ok(m) => map.extend(m),
                 Err(e) => errors.push(format!("{path}.path: cannot read {}: {e}", dir.display())),
             }
+            dirs.insert((ns(&s.namespace), s.name.clone()), dir);
         }
         let key = (ns(&s.namespace), s.name.clone());
         if entries.contains_key(&key) {
@@ -247,7 +257,7 @@ fn load_secrets(list: &[raw::Secret], base: &Path, errors: &mut Vec<String>) -> 
         }
         entries.insert(key, (path, map));
     }
-    Secrets { entries }
+    Secrets { entries, dirs }
 }
 
 /// A Kubernetes secret volume: one file per key (dot-files such as `..data` skipped).
@@ -394,6 +404,7 @@ fn backend_auth(
             BackendAuth::ApiKey {
                 secret: k.secret_ref.name.clone(),
                 key: key.unwrap_or_else(|| Secret::new("")),
+                dir: secrets.dir(&k.secret_ref, &ns),
             }
         }
         (aws, None) => {
@@ -409,11 +420,6 @@ fn backend_auth(
                 let ak = secret_value(secrets, r, &ns, "accessKey", true, &p, errors);
                 let sk = secret_value(secrets, r, &ns, "secretKey", true, &p, errors);
                 let token = secret_value(secrets, r, &ns, "sessionToken", false, &p, errors);
-                if role.is_some() {
-                    errors.push(format!(
-                        "{p}.roleArn: assume-role on top of static keys is not supported yet"
-                    ));
-                }
                 BackendAuth::Static {
                     secret: r.name.clone(),
                     credentials: AwsCredentials {
@@ -422,6 +428,8 @@ fn backend_auth(
                         session_token: token,
                         expiry: None,
                     },
+                    dir: secrets.dir(r, &ns),
+                    role,
                 }
             } else {
                 BackendAuth::Implicit { role }

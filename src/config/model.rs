@@ -75,15 +75,23 @@ pub struct Endpoint {
 
 #[derive(Debug, Clone)]
 pub enum BackendAuth {
-    /// Static keys from a secret.
+    /// Static keys from a secret (re-read from `dir` when it is a mounted directory), with an
+    /// optional role assumed on top.
     Static {
         secret: String,
         credentials: AwsCredentials,
+        dir: Option<PathBuf>,
+        role: Option<AssumeRole>,
     },
-    /// The AWS default chain (environment, profile, web identity, container, IMDS).
+    /// The AWS default chain (environment, profile, web identity, container, IMDS), with an
+    /// optional role assumed on top.
     Implicit { role: Option<AssumeRole> },
-    /// Bedrock API key, sent as `Authorization: Bearer`.
-    ApiKey { secret: String, key: Secret },
+    /// Bedrock API key, sent as `Authorization: Bearer` (re-read from `dir` when mounted).
+    ApiKey {
+        secret: String,
+        key: Secret,
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -387,7 +387,7 @@ async fn open_with_deadline(
     }
 }
 
-fn build_request(
+async fn build_request(
     upstream: &Upstream,
     model_id: &str,
     op: Operation,
@@ -396,15 +396,18 @@ fn build_request(
     let ep = &upstream.backend.endpoint;
     let path = bedrock::model_path(model_id, op);
     let url = format!("{}{}", ep.base_url, path);
-    let auth = upstream.authorizer.headers(
-        &SignInput {
-            url: &url,
-            host: &ep.authority,
-            content_type: "application/json",
-            body,
-        },
-        SystemTime::now(),
-    )?;
+    let auth = upstream
+        .authorizer
+        .headers(
+            &SignInput {
+                url: &url,
+                host: &ep.authority,
+                content_type: "application/json",
+                body,
+            },
+            SystemTime::now(),
+        )
+        .await?;
     let internal = |e: Box<Error>| GatewayError::Internal {
         message: format!("building upstream request: {e}"),
     };
@@ -442,7 +445,7 @@ async fn open(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let req = build_request(upstream, model_id, op, &body)?;
+        let req = build_request(upstream, model_id, op, &body).await?;
         let (mut http, reused) = gw
             .connector
             .get_http_session(&peer)

@@ -33,6 +33,11 @@ pub struct SimOptions {
     pub verify: bool,
     /// Accepted (access key, secret key) pairs.
     pub credentials: Vec<(String, String)>,
+    /// Session tokens that must accompany an access key (access key, token).
+    pub tokens: Vec<(String, String)>,
+    /// Temporary credentials minted by a test stand-in: an access key `<prefix><unix expiry, 10
+    /// digits><anything>` is valid until that time, with secret `sk-<key>` and token `tok-<key>`.
+    pub rotating_prefix: Option<String>,
     /// Accepted Bedrock API keys.
     pub api_keys: Vec<String>,
     /// Added before every answer.
@@ -47,6 +52,8 @@ impl Default for SimOptions {
             verify: true,
             credentials: vec![(LOCAL_ACCESS_KEY.into(), LOCAL_SECRET_KEY.into())],
             api_keys: vec!["basalt-local-api-key".into()],
+            tokens: Vec::new(),
+            rotating_prefix: None,
             latency: Duration::ZERO,
             record: true,
         }
@@ -398,16 +405,55 @@ impl Simulator {
                 "Credential should be scoped to correct service: 'bedrock', not '{service}'"
             )));
         }
-        let sk = self
-            .options
-            .credentials
-            .iter()
-            .find(|(a, _)| a == ak)
-            .map(|(_, s)| s.clone())
-            .ok_or((
+        let unrecognized = || {
+            (
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.".to_owned(),
-            ))?;
+            )
+        };
+        let rotating = self
+            .options
+            .rotating_prefix
+            .as_deref()
+            .and_then(|p| ak.strip_prefix(p))
+            .and_then(|rest| rest.get(..10))
+            .and_then(|t| t.parse::<u64>().ok());
+        let (sk, want_token) = match rotating {
+            Some(expiry) => {
+                let now = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                if now >= expiry {
+                    return Err((
+                        "ExpiredTokenException",
+                        "The security token included in the request is expired".into(),
+                    ));
+                }
+                (format!("sk-{ak}"), Some(format!("tok-{ak}")))
+            }
+            None => {
+                let sk = self
+                    .options
+                    .credentials
+                    .iter()
+                    .find(|(a, _)| a == ak)
+                    .map(|(_, s)| s.clone())
+                    .ok_or_else(unrecognized)?;
+                let token = self
+                    .options
+                    .tokens
+                    .iter()
+                    .find(|(a, _)| a == ak)
+                    .map(|(_, t)| t.clone());
+                (sk, token)
+            }
+        };
+        if let Some(want) = want_token {
+            if get("x-amz-security-token") != Some(want.as_str()) {
+                return Err(unrecognized());
+            }
+        }
         for required in ["host", "x-amz-date", "content-type"] {
             if !signed.split(';').any(|h| h == required) {
                 return Err(invalid(&format!("{required} must be signed")));

@@ -443,11 +443,14 @@ def test_check_flag(tmp_path):
 
 
 def test_logs_carry_no_secrets_and_one_access_line(stack, client):
+    import time
+
     client.chat.completions.create(model="token-x", messages=[{"role": "user", "content": "secret prompt text"}])
+    time.sleep(0.3)  # the access line is written in the logging phase, after the answer
     stack.log.flush()
     stack.log.seek(0)
     text = stack.log.read()
-    assert "credentials: static keys from secret `static`" in text
+    assert "credentials: static keys (secret `static`)" in text
     for secret in (SK, TOKEN_SK, TOKEN, API_KEY, CLIENT_KEY, "secret prompt text"):
         assert secret not in text
     access = [json.loads(line.split("] ", 1)[1]) for line in text.splitlines() if "basalt::access]" in line]

@@ -1,0 +1,509 @@
+//! AWS credentials for SigV4: one cache per backend. Credentials are fetched once and shared by
+//! every request, refreshed in the background ahead of expiry (5 minutes before, or at half the
+//! lifetime of short-lived ones) with a bounded fetch time; a failed refresh keeps the
+//! still-valid credentials (logged and counted in `basalt_credentials_refresh_total`).
+//!
+//! Sources: fixed keys from a secret, a mounted secret directory (re-read when its files change),
+//! or the AWS default chain through `aws-config` (environment, shared config/credentials files
+//! and profiles incl. SSO and `credential_process`, web identity/IRSA, ECS/EKS container
+//! credentials, IMDSv2); any of them optionally with a role assumed on top through STS.
+
+use crate::bedrock::sigv4::AwsCredentials;
+use crate::config::model::AssumeRole;
+use crate::error::GatewayError;
+use crate::metrics::Metrics;
+use crate::secret::Secret;
+use aws_config::BehaviorVersion;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::identity::Identity;
+use pingora::server::ShutdownWatch;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Longest a credential fetch may take (the chain's own timeouts are shorter).
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Refresh this long before expiry (or at half the lifetime, whichever is later).
+pub const REFRESH_LEAD: Duration = Duration::from_secs(300);
+/// After a failed fetch: retry this soon, and fail requests fast until then.
+pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+/// How often a mounted secret directory is re-read.
+pub const SECRET_POLL: Duration = Duration::from_secs(2);
+/// Credentials closer than this to expiry are not used for a new request.
+const EXPIRY_MARGIN: Duration = Duration::from_secs(1);
+const MIN_WAIT: Duration = Duration::from_millis(200);
+
+/// Where a backend's credentials come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Keys from a secret's `stringData`/`data`.
+    Fixed(AwsCredentials),
+    /// A mounted secret directory with `accessKey`, `secretKey` and optional `sessionToken`.
+    Dir(PathBuf),
+    /// The AWS default chain.
+    Chain,
+}
+
+/// Credentials ready for signing.
+#[derive(Debug)]
+pub struct Cached {
+    pub identity: Identity,
+    pub expiry: Option<SystemTime>,
+    fetched: SystemTime,
+    /// Access key id, for change detection and logs (not a secret).
+    access_key_id: String,
+    /// For a directory source: the secret key and token, to notice rotation.
+    fingerprint: u64,
+}
+
+pub struct CredentialCache {
+    backend: String,
+    region: String,
+    source: Source,
+    role: Option<AssumeRole>,
+    provider: tokio::sync::OnceCell<SharedCredentialsProvider>,
+    current: RwLock<Option<Arc<Cached>>>,
+    fetching: tokio::sync::Mutex<()>,
+    last_failure: Mutex<Option<(Instant, String)>>,
+    metrics: Arc<Metrics>,
+}
+
+fn fingerprint(creds: &AwsCredentials) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    creds.access_key_id.hash(&mut h);
+    creds.secret_access_key.expose().hash(&mut h);
+    creds
+        .session_token
+        .as_ref()
+        .map(Secret::expose)
+        .hash(&mut h);
+    h.finish()
+}
+
+fn cached(creds: &AwsCredentials, expiry: Option<SystemTime>) -> Cached {
+    Cached {
+        identity: creds.identity(),
+        expiry,
+        fetched: SystemTime::now(),
+        access_key_id: creds.access_key_id.clone(),
+        fingerprint: fingerprint(creds),
+    }
+}
+
+/// Read `accessKey`, `secretKey` and optional `sessionToken` from a mounted secret directory.
+pub fn read_dir_credentials(dir: &std::path::Path) -> Result<AwsCredentials, String> {
+    let map = crate::config::read_secret_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let get = |k: &str| map.get(k).filter(|v| !v.expose().is_empty()).cloned();
+    let (Some(ak), Some(sk)) = (get("accessKey"), get("secretKey")) else {
+        return Err(format!(
+            "{} has no non-empty accessKey and secretKey",
+            dir.display()
+        ));
+    };
+    Ok(AwsCredentials {
+        access_key_id: ak.expose().to_owned(),
+        secret_access_key: sk,
+        session_token: get("sessionToken"),
+        expiry: None,
+    })
+}
+
+/// aws-config names the provider that answered in its `Debug` output only.
+fn provider_name(creds: &Credentials) -> String {
+    let debug = format!("{creds:?}");
+    debug
+        .split("provider_name: \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+impl CredentialCache {
+    pub fn new(
+        backend: &str,
+        region: &str,
+        source: Source,
+        role: Option<AssumeRole>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        // Fixed keys without a role are ready at once: no fetch, no refresh.
+        let current = match (&source, &role) {
+            (Source::Fixed(creds), None) => Some(Arc::new(cached(creds, None))),
+            _ => None,
+        };
+        CredentialCache {
+            backend: backend.to_owned(),
+            region: region.to_owned(),
+            source,
+            role,
+            provider: tokio::sync::OnceCell::new(),
+            current: RwLock::new(current),
+            fetching: tokio::sync::Mutex::new(()),
+            last_failure: Mutex::new(None),
+            metrics,
+        }
+    }
+
+    /// Human description of the source, for the start-up log (never a secret).
+    pub fn describe(&self) -> String {
+        let base = match &self.source {
+            Source::Fixed(_) => "static keys".to_owned(),
+            Source::Dir(d) => format!("keys from the mounted directory {}", d.display()),
+            Source::Chain => "the AWS default chain (environment, profile/SSO, credential_process, web identity, container, IMDS)".to_owned(),
+        };
+        match &self.role {
+            Some(r) => format!("{base}, then assume-role {}", r.role_arn),
+            None => base,
+        }
+    }
+
+    fn usable(&self) -> Option<Arc<Cached>> {
+        let current = self.current.read().ok()?.clone()?;
+        match current.expiry {
+            Some(exp) if exp <= SystemTime::now() + EXPIRY_MARGIN => None,
+            _ => Some(current),
+        }
+    }
+
+    /// Credentials for one request: the cached ones in the common case; a fetch only when none
+    /// are valid (one at a time; after a recent failure, fail fast with its reason).
+    pub async fn get(&self) -> Result<Arc<Cached>, GatewayError> {
+        if let Some(c) = self.usable() {
+            return Ok(c);
+        }
+        let recent_failure = |cache: &Self| {
+            cache
+                .last_failure
+                .lock()
+                .ok()
+                .and_then(|f| f.clone())
+                .filter(|(at, _)| at.elapsed() < RETRY_AFTER_FAILURE)
+                .map(|(_, why)| why)
+        };
+        if let Some(why) = recent_failure(self) {
+            return Err(unavailable(&self.backend, &why));
+        }
+        let _one = self.fetching.lock().await;
+        if let Some(c) = self.usable() {
+            return Ok(c);
+        }
+        if let Some(why) = recent_failure(self) {
+            return Err(unavailable(&self.backend, &why));
+        }
+        self.refresh()
+            .await
+            .map_err(|why| unavailable(&self.backend, &why))
+    }
+
+    /// Fetch now (bounded), store on success; on failure keep what is cached.
+    async fn refresh(&self) -> Result<Arc<Cached>, String> {
+        let fetched = match tokio::time::timeout(FETCH_TIMEOUT, self.fetch()).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "credential fetch timed out after {} s",
+                FETCH_TIMEOUT.as_secs()
+            )),
+        };
+        match fetched {
+            Ok((new, from)) => {
+                if let Ok(mut f) = self.last_failure.lock() {
+                    *f = None;
+                }
+                let previous = self.current.read().ok().and_then(|c| c.clone());
+                if let (Source::Dir(_), Some(prev)) = (&self.source, &previous) {
+                    if prev.fingerprint == new.fingerprint {
+                        return Ok(prev.clone()); // unchanged directory: nothing to do
+                    }
+                }
+                let new = Arc::new(new);
+                if let Ok(mut c) = self.current.write() {
+                    *c = Some(new.clone());
+                }
+                self.metrics.credentials_refresh(true);
+                let expiry = new
+                    .expiry
+                    .map(|e| humantime::format_rfc3339_seconds(e).to_string())
+                    .unwrap_or_else(|| "never".into());
+                let kind = if new.access_key_id.starts_with("ASIA") {
+                    "temporary"
+                } else {
+                    "long-term"
+                };
+                if previous.is_none() {
+                    log::info!(
+                        "backend {}: credentials resolved from {from} ({kind}, expire {expiry})",
+                        self.backend
+                    );
+                } else {
+                    log::debug!(
+                        "backend {}: credentials refreshed from {from} (expire {expiry})",
+                        self.backend
+                    );
+                }
+                Ok(new)
+            }
+            Err(why) => {
+                self.metrics.credentials_refresh(false);
+                let still = self
+                    .usable()
+                    .and_then(|c| c.expiry)
+                    .map(|e| {
+                        format!(
+                            "; still using credentials valid until {}",
+                            humantime::format_rfc3339_seconds(e)
+                        )
+                    })
+                    .unwrap_or_default();
+                log::warn!(
+                    "backend {}: credential refresh failed: {why}{still}",
+                    self.backend
+                );
+                if let Ok(mut f) = self.last_failure.lock() {
+                    *f = Some((Instant::now(), why.clone()));
+                }
+                Err(why)
+            }
+        }
+    }
+
+    /// One fetch from the source. Returns the credentials and the name of what supplied them.
+    async fn fetch(&self) -> Result<(Cached, String), String> {
+        if self.role.is_none() {
+            match &self.source {
+                Source::Fixed(creds) => return Ok((cached(creds, None), "a secret".into())),
+                Source::Dir(dir) => {
+                    let creds = read_dir_credentials(dir)?;
+                    return Ok((cached(&creds, None), format!("{}", dir.display())));
+                }
+                Source::Chain => {}
+            }
+        }
+        let provider = self
+            .provider
+            .get_or_try_init(|| self.build_provider())
+            .await?;
+        let creds = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| error_chain(&e))?;
+        let from = provider_name(&creds);
+        let expiry = creds.expiry();
+        let ours = AwsCredentials {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: Secret::new(creds.secret_access_key()),
+            session_token: creds.session_token().map(Secret::new),
+            expiry,
+        };
+        Ok((cached(&ours, expiry), from))
+    }
+
+    async fn build_provider(&self) -> Result<SharedCredentialsProvider, String> {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .region(aws_config::Region::new(self.region.clone()))
+            .load()
+            .await;
+        let base = match &self.source {
+            Source::Chain => sdk
+                .credentials_provider()
+                .ok_or("the AWS default chain is not available")?,
+            Source::Fixed(c) => SharedCredentialsProvider::new(Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.expose().to_owned(),
+                c.session_token.as_ref().map(|t| t.expose().to_owned()),
+                None,
+                "StaticSecret",
+            )),
+            Source::Dir(dir) => {
+                let c = read_dir_credentials(dir)?;
+                SharedCredentialsProvider::new(Credentials::new(
+                    c.access_key_id,
+                    c.secret_access_key.expose().to_owned(),
+                    c.session_token.map(|t| t.expose().to_owned()),
+                    None,
+                    "MountedSecret",
+                ))
+            }
+        };
+        let Some(role) = &self.role else {
+            return Ok(base);
+        };
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
+            .session_name(role.session_name.clone().unwrap_or_else(|| "basalt".into()))
+            .region(aws_config::Region::new(self.region.clone()))
+            .configure(&sdk);
+        if let Some(id) = &role.external_id {
+            builder = builder.external_id(id.clone());
+        }
+        Ok(SharedCredentialsProvider::new(
+            builder.build_from_provider(base).await,
+        ))
+    }
+
+    /// When the background task should refresh next; `None`: never (fixed keys).
+    fn next_wait(&self) -> Option<Duration> {
+        if self.role.is_none() {
+            match self.source {
+                Source::Fixed(_) => return None,
+                Source::Dir(_) => return Some(SECRET_POLL),
+                Source::Chain => {}
+            }
+        }
+        let failed = self
+            .last_failure
+            .lock()
+            .ok()
+            .and_then(|f| f.as_ref().map(|(at, _)| *at));
+        if let Some(at) = failed {
+            return Some(
+                RETRY_AFTER_FAILURE
+                    .saturating_sub(at.elapsed())
+                    .max(MIN_WAIT),
+            );
+        }
+        let current = self.current.read().ok().and_then(|c| c.clone());
+        let Some(current) = current else {
+            return Some(Duration::ZERO);
+        };
+        let expiry = current.expiry?;
+        let lifetime = expiry
+            .duration_since(current.fetched)
+            .unwrap_or(Duration::ZERO);
+        let lead = REFRESH_LEAD.min(lifetime / 2);
+        let at = expiry.checked_sub(lead).unwrap_or(expiry);
+        Some(
+            at.duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+                .max(MIN_WAIT),
+        )
+    }
+
+    /// The background refresher: fetch at start, then ahead of each expiry.
+    pub async fn run(self: Arc<Self>, mut shutdown: ShutdownWatch) {
+        while let Some(wait) = self.next_wait() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return,
+            }
+            let _one = self.fetching.lock().await;
+            let _ = self.refresh().await;
+        }
+    }
+}
+
+/// The client sees that credentials are unavailable, not why (the reason, which may describe
+/// internal infrastructure, is in the gateway's log).
+fn unavailable(backend: &str, _why: &str) -> GatewayError {
+    GatewayError::CredentialsUnavailable {
+        message: format!(
+            "no valid AWS credentials for backend `{backend}` (the gateway log has the reason)"
+        ),
+    }
+}
+
+/// An error and its sources, `Display` only (never `Debug`, which can carry response bodies).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Runs every cache's background refresher and API-key watcher (a Pingora background service).
+#[derive(Default)]
+pub struct Refresher {
+    pub caches: Vec<Arc<CredentialCache>>,
+    pub api_keys: Vec<Arc<ApiKey>>,
+}
+
+#[async_trait::async_trait]
+impl pingora::services::background::BackgroundService for Refresher {
+    async fn start(&self, shutdown: ShutdownWatch) {
+        let mut tasks: Vec<_> = self
+            .caches
+            .iter()
+            .map(|c| tokio::spawn(c.clone().run(shutdown.clone())))
+            .collect();
+        tasks.extend(
+            self.api_keys
+                .iter()
+                .map(|k| tokio::spawn(k.clone().run(shutdown.clone()))),
+        );
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A Bedrock API key, re-read from a mounted secret directory when it changes.
+pub struct ApiKey {
+    backend: String,
+    key: RwLock<Secret>,
+    dir: Option<PathBuf>,
+}
+
+impl ApiKey {
+    pub fn new(backend: &str, key: Secret, dir: Option<PathBuf>) -> Self {
+        ApiKey {
+            backend: backend.to_owned(),
+            key: RwLock::new(key),
+            dir,
+        }
+    }
+
+    /// The `Authorization` header value.
+    pub fn bearer(&self) -> Result<String, GatewayError> {
+        let key = self.key.read().map_err(|_| GatewayError::Internal {
+            message: "API key lock poisoned".into(),
+        })?;
+        Ok(format!("Bearer {}", key.expose()))
+    }
+
+    fn reread(&self, dir: &std::path::Path) {
+        let fresh = crate::config::read_secret_dir(dir)
+            .ok()
+            .and_then(|m| m.get("apiKey").cloned())
+            .filter(|k| !k.expose().is_empty());
+        match fresh {
+            Some(k) => {
+                if let Ok(mut cur) = self.key.write() {
+                    if *cur != k {
+                        *cur = k;
+                        log::info!(
+                            "backend {}: API key re-read from {}",
+                            self.backend,
+                            dir.display()
+                        );
+                    }
+                }
+            }
+            None => log::warn!(
+                "backend {}: cannot re-read apiKey from {}; keeping the current key",
+                self.backend,
+                dir.display()
+            ),
+        }
+    }
+
+    pub async fn run(self: Arc<Self>, mut shutdown: ShutdownWatch) {
+        let Some(dir) = self.dir.clone() else {
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(SECRET_POLL) => self.reread(&dir),
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}
