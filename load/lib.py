@@ -11,7 +11,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-BASALT = os.path.join(TARGET, "release", "basalt")
+BASALT = os.environ.get("BASALT_BIN", os.path.join(TARGET, "release", "basalt"))
 SIM = os.path.join(TARGET, "release", "basalt-sim")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 

@@ -2,7 +2,7 @@
 //! at start-up from the backend's `policies.auth` (and, in the implicit mode, the environment),
 //! and applied per request: SigV4 with cached credentials, or a Bedrock API key as Bearer.
 
-use crate::bedrock::sigv4::{self, SignInput};
+use crate::bedrock::sigv4::SignInput;
 use crate::config::model::{Backend, BackendAuth};
 use crate::credentials::{ApiKey, CredentialCache, Refresher, Source};
 use crate::error::GatewayError;
@@ -112,7 +112,7 @@ impl Authorizer {
                 region,
             } => {
                 let creds = credentials.get().await?;
-                sigv4::sign(input, &creds.identity, region, now)
+                Ok(creds.signer.sign(input, region, now))
             }
             Authorizer::Bearer(key) => Ok(vec![("authorization", key.bearer()?)]),
         }

@@ -8,7 +8,7 @@
 //! and profiles incl. SSO and `credential_process`, web identity/IRSA, ECS/EKS container
 //! credentials, IMDSv2); any of them optionally with a role assumed on top through STS.
 
-use crate::bedrock::sigv4::AwsCredentials;
+use crate::bedrock::sigv4::{AwsCredentials, Signer};
 use crate::config::model::AssumeRole;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
@@ -16,7 +16,6 @@ use crate::secret::Secret;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use aws_smithy_runtime_api::client::identity::Identity;
 use pingora::server::ShutdownWatch;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -48,7 +47,7 @@ pub enum Source {
 /// Credentials ready for signing.
 #[derive(Debug)]
 pub struct Cached {
-    pub identity: Identity,
+    pub signer: Signer,
     pub expiry: Option<SystemTime>,
     fetched: SystemTime,
     /// Access key id, for change detection and logs (not a secret).
@@ -84,7 +83,7 @@ fn fingerprint(creds: &AwsCredentials) -> u64 {
 
 fn cached(creds: &AwsCredentials, expiry: Option<SystemTime>) -> Cached {
     Cached {
-        identity: creds.identity(),
+        signer: Signer::new(creds),
         expiry,
         fetched: SystemTime::now(),
         access_key_id: creds.access_key_id.clone(),

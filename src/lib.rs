@@ -13,6 +13,7 @@ pub mod bedrock;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod json;
 pub mod metrics;
 pub mod openai;
 pub mod proxy;

@@ -5,6 +5,11 @@ use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// jemalloc: less gateway CPU per request than glibc malloc at a similar RSS, measured with
+/// load/nonstream.py (mimalloc was as fast but doubled the RSS; see load/README.md).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "basalt",

@@ -511,6 +511,14 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest<'_>, crate::error::
             })
         }
     }
+    // Fast path without path tracking (it costs ~8 % of parsing); on failure, parse again with
+    // serde_path_to_error only to name where the error is.
+    let mut de = serde_json::Deserializer::from_slice(body);
+    if let Ok(req) = ChatRequest::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(req);
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let req: ChatRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

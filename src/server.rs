@@ -23,6 +23,7 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
         grace_period_seconds: Some(config.server.grace_period.as_secs()),
         graceful_shutdown_timeout_seconds: Some(5),
         upstream_keepalive_pool_size: 1024,
+        work_stealing: false,
         ..ServerConf::default()
     };
     let mut server = Server::new_with_opt_and_conf(None, conf);

@@ -91,6 +91,15 @@ fn requests_translate_to_golden_converse() {
         let out =
             request::translate(&parsed, &ctx).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let actual = serde_json::to_value(&out.converse).unwrap();
+        // The gateway's fast writer produces exactly serde_json's bytes.
+        let mut fast = Vec::new();
+        basalt::json::to_writer(&mut fast, &out.converse).unwrap();
+        if fast != serde_json::to_vec(&out.converse).unwrap() {
+            failures.push(format!(
+                "{}: basalt::json differs from serde_json",
+                case.display()
+            ));
+        }
         // Every translation must also pass Bedrock's request-shape rules for that model.
         if let Err(e) = basalt::sim::validate::validate_for_model(&model, &actual) {
             failures.push(format!("{}: Bedrock would reject it: {e}", case.display()));

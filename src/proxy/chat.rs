@@ -263,7 +263,7 @@ async fn chat(
     let translated = treq::translate(&request, &tctx)?;
     ctx.stream = translated.stream;
     let mut converse = Vec::with_capacity(body.len() + 512);
-    serde_json::to_writer(&mut converse, &translated.converse).map_err(|e| {
+    crate::json::to_writer(&mut converse, &translated.converse).map_err(|e| {
         GatewayError::Internal {
             message: format!("serializing Converse request: {e}"),
         }
@@ -401,6 +401,7 @@ async fn build_request(
         .headers(
             &SignInput {
                 url: &url,
+                path: &path,
                 host: &ep.authority,
                 content_type: "application/json",
                 body,
