@@ -151,6 +151,17 @@ fn canonical_uri(path: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// Lower-case hex of a 32-byte digest, without allocating per byte.
+fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX[usize::from(b >> 4)];
+        out[2 * i + 1] = HEX[usize::from(b & 15)];
+    }
+    out
+}
+
 /// Signs requests with one set of credentials; caches the signing key per day and region.
 pub struct Signer {
     access_key_id: String,
@@ -230,17 +241,20 @@ impl Signer {
         canonical.extend_from_slice(b"\n\n");
         canonical.extend_from_slice(signed_headers.as_bytes());
         canonical.push(b'\n');
-        canonical.extend_from_slice(hex::encode(Sha256::digest(input.body)).as_bytes());
+        canonical.extend_from_slice(&hex32(&Sha256::digest(input.body).into()));
 
         let scope = format!("{date}/{region}/{SERVICE}/aws4_request");
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-            hex::encode(Sha256::digest(&canonical))
-        );
-        let signature = hex::encode(hmac(
-            &self.signing_key(date, region),
-            string_to_sign.as_bytes(),
-        ));
+        let canonical_hash = hex32(&Sha256::digest(&canonical).into());
+        let mut string_to_sign = Vec::with_capacity(160);
+        string_to_sign.extend_from_slice(b"AWS4-HMAC-SHA256\n");
+        string_to_sign.extend_from_slice(amz_date.as_bytes());
+        string_to_sign.push(b'\n');
+        string_to_sign.extend_from_slice(scope.as_bytes());
+        string_to_sign.push(b'\n');
+        string_to_sign.extend_from_slice(&canonical_hash);
+        let signature = hex32(&hmac(&self.signing_key(date, region), &string_to_sign));
+        // Hex digits are ASCII.
+        let signature = std::str::from_utf8(&signature).unwrap_or_default();
         let authorization = format!(
             "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
             self.access_key_id

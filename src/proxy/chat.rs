@@ -2,7 +2,7 @@
 //! upstream exchange over the pooled connector → translate back → respond. Called from
 //! `request_filter`; everything it needs from Pingora is the `Session` and the `Connector`.
 
-use super::upstream::{Upstream, POOL_IDLE};
+use super::upstream::Upstream;
 use super::{respond, Gateway, RequestCtx};
 use crate::bedrock::eventstream::Decoder;
 use crate::bedrock::{self, sigv4::SignInput, Operation};
@@ -16,7 +16,6 @@ use bytes::{Bytes, BytesMut};
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::prelude::*;
 use pingora::protocols::http::client::HttpSession;
-use pingora::upstreams::peer::HttpPeer;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
@@ -283,8 +282,7 @@ async fn chat(
         Operation::Converse
     };
     let upstream_start = Instant::now();
-    let (http, peer) =
-        open_with_deadline(gw, upstream, route, model_id, op, converse, deadline).await?;
+    let http = open_with_deadline(gw, upstream, route, model_id, op, converse, deadline).await?;
     ctx.upstream_request_id = http
         .response_header()
         .and_then(|h| h.headers.get("x-amzn-requestid"))
@@ -298,7 +296,7 @@ async fn chat(
             .and_then(|h| h.headers.get("x-amzn-errortype"))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let answer = within(deadline, read_all(gw, http, peer)).await?;
+        let answer = within(deadline, read_all(upstream, http)).await?;
         ctx.upstream = Some(upstream_start.elapsed());
         return Err(bedrock::error::from_response(
             status,
@@ -325,14 +323,15 @@ async fn chat(
             session,
             ctx,
             route,
-            (http, peer, upstream_start),
+            upstream,
+            (http, upstream_start),
             sctx,
             deadline,
             &adjusted,
         )
         .await;
     }
-    let answer = within(deadline, read_all(gw, http, peer)).await?;
+    let answer = within(deadline, read_all(upstream, http)).await?;
     let out = tresp::translate(
         &answer,
         &tresp::ResponseContext {
@@ -376,7 +375,7 @@ async fn open_with_deadline(
     op: Operation,
     body: Bytes,
     deadline: Instant,
-) -> Result<(HttpSession, HttpPeer), GatewayError> {
+) -> Result<HttpSession, GatewayError> {
     let first_byte = Instant::now() + route.timeouts.connect + route.timeouts.first_byte;
     let limit = first_byte.min(deadline);
     match tokio::time::timeout_at(limit, open(gw, upstream, route, model_id, op, body)).await {
@@ -441,19 +440,27 @@ async fn open(
     model_id: &str,
     op: Operation,
     body: Bytes,
-) -> Result<(HttpSession, HttpPeer), GatewayError> {
-    let peer = upstream.peer(&route.timeouts).await?;
+) -> Result<HttpSession, GatewayError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let req = build_request(upstream, model_id, op, &body).await?;
-        let (mut http, reused) = gw
-            .connector
-            .get_http_session(&peer)
-            .await
-            .map_err(upstream_error)?;
+        // An idle keep-alive connection of this backend, else a new one (the peer, with its DNS
+        // lookup, is only needed then).
+        let (mut http, reused) = match upstream.take_idle() {
+            Some(http) => (http, true),
+            None => {
+                let peer = upstream.peer(&route.timeouts).await?;
+                let (http, _) = gw
+                    .connector
+                    .get_http_session(&peer)
+                    .await
+                    .map_err(upstream_error)?;
+                (http, false)
+            }
+        };
         match send_and_read_header(&mut http, req, body.clone()).await {
-            Ok(()) => return Ok((http, peer)),
+            Ok(()) => return Ok(http),
             Err(e) if reused && attempt < 3 => {
                 log::debug!("reused upstream connection failed ({e}), retrying on a fresh one");
             }
@@ -462,12 +469,8 @@ async fn open(
     }
 }
 
-/// Read a whole answer body, then return the connection to the pool.
-async fn read_all(
-    gw: &Gateway,
-    mut http: HttpSession,
-    peer: HttpPeer,
-) -> Result<Bytes, GatewayError> {
+/// Read a whole answer body, then return the connection to the backend's idle pool.
+async fn read_all(upstream: &Upstream, mut http: HttpSession) -> Result<Bytes, GatewayError> {
     let mut answer = BytesMut::new();
     loop {
         match http.read_response_body().await {
@@ -484,9 +487,7 @@ async fn read_all(
         }
     }
     if http.response_done() {
-        gw.connector
-            .release_http_session(http, &peer, Some(POOL_IDLE))
-            .await;
+        upstream.release(http).await;
     }
     Ok(answer.freeze())
 }
@@ -501,7 +502,8 @@ async fn stream(
     session: &mut Session,
     ctx: &mut RequestCtx,
     route: &Route,
-    (mut http, peer, upstream_start): (HttpSession, HttpPeer, Instant),
+    upstream: &Upstream,
+    (mut http, upstream_start): (HttpSession, Instant),
     sctx: StreamContext,
     deadline: Instant,
     extra: &[(&'static str, String)],
@@ -628,9 +630,7 @@ async fn stream(
         .await
         .map_err(downstream)?;
     if clean_end && http.response_done() {
-        gw.connector
-            .release_http_session(http, &peer, Some(POOL_IDLE))
-            .await;
+        upstream.release(http).await;
     }
     Ok(())
 }

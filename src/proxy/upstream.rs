@@ -4,11 +4,14 @@
 use crate::auth::Authorizer;
 use crate::config::model::{Backend, Timeouts};
 use crate::error::GatewayError;
+use pingora::protocols::http::client::HttpSession;
+use pingora::protocols::http::v1::client::HttpSession as Http1Session;
+use pingora::protocols::Stream;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::utils::tls::{parse_x509, WrappedX509};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How long a DNS answer is used before it is looked up again (kept on lookup failure).
@@ -22,7 +25,15 @@ pub struct Upstream {
     ca: Option<Arc<[WrappedX509]>>,
     fixed: Option<SocketAddr>,
     cache: RwLock<Option<(SocketAddr, Instant)>>,
+    /// Idle keep-alive connections, most recently used last. Kept here rather than in Pingora's
+    /// pool, which spawns an idle-watch task per release and checks the peer address with a
+    /// syscall per reuse; a connection the server closed while idle fails on reuse and the
+    /// request is retried on a fresh one (see `proxy::chat::open`).
+    idle: Mutex<Vec<(Stream, Instant)>>,
 }
+
+/// At most this many idle connections per backend.
+pub const MAX_IDLE: usize = 256;
 
 impl Upstream {
     pub fn new(backend: Arc<Backend>, authorizer: Authorizer) -> Result<Self, String> {
@@ -42,6 +53,7 @@ impl Upstream {
             ca,
             fixed,
             cache: RwLock::new(None),
+            idle: Mutex::new(Vec::new()),
         })
     }
 
@@ -89,6 +101,33 @@ impl Upstream {
     }
 
     /// The peer for one exchange (pooled connections are keyed by it).
+    /// A pooled connection idle for less than [`POOL_IDLE`], if any (older ones are closed).
+    pub fn take_idle(&self) -> Option<HttpSession> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some((stream, since)) = idle.pop() {
+            if since.elapsed() < POOL_IDLE {
+                return Some(HttpSession::H1(Http1Session::new(stream)));
+            }
+        }
+        None
+    }
+
+    /// Return a connection whose exchange is complete to the idle pool (if the server allows
+    /// keep-alive and the pool has room).
+    pub async fn release(&self, http: HttpSession) {
+        let HttpSession::H1(mut h1) = http else {
+            return;
+        };
+        h1.respect_keepalive();
+        if let Some(stream) = h1.reuse().await {
+            if let Ok(mut idle) = self.idle.lock() {
+                if idle.len() < MAX_IDLE {
+                    idle.push((stream, Instant::now()));
+                }
+            }
+        }
+    }
+
     pub async fn peer(&self, timeouts: &Timeouts) -> Result<HttpPeer, GatewayError> {
         let addr = self.address().await?;
         let ep = &self.backend.endpoint;

@@ -141,7 +141,7 @@ pub fn translate(
         system_fingerprint: None,
     };
     let mut out = Vec::with_capacity(body.len() + 256);
-    serde_json::to_writer(&mut out, &completion).map_err(|e| GatewayError::Internal {
+    crate::json::to_writer(&mut out, &completion).map_err(|e| GatewayError::Internal {
         message: format!("serializing chat.completion: {e}"),
     })?;
     Ok(TranslatedResponse {

@@ -226,7 +226,7 @@ impl StreamTranslator {
         };
         out.extend_from_slice(b"data: ");
         // Serializing these plain structs into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &chunk);
+        let _ = crate::json::to_writer(out, &chunk);
         out.extend_from_slice(b"\n\n");
     }
 
