@@ -6,7 +6,7 @@ concurrency, back to back; prints req/s, p50/p99, what basalt adds, gateway CPU 
     python3 load/nonstream.py [--duration 10] [--scenario small-c16 small-c1 large-c4]
 
 Scenarios: `small` is a 1.6 KB chat request (system prompt + a short multi-turn conversation),
-`large` a 200 KB agentic request (20 tools with schemas, 60 turns of tool calls and results).
+`large` a 200 KB agentic request (20 tools with schemas, 70 turns of tool calls and results).
 Direct requests carry the equivalent Converse body to `/model/{id}/converse`; the simulator
 answers the same fixed reply either way (`--no-verify --no-record`, so it costs the same).
 """
@@ -26,8 +26,8 @@ MODEL = "amazon.nova-micro-v1:0"
 
 def small_request():
     filler = "Our gateway must be fast, exact and observable for every team that uses it. "
-    messages = [{"role": "system", "content": "You are a precise assistant for the platform team. " + filler * 6}]
-    for i in range(4):
+    messages = [{"role": "system", "content": "You are a precise assistant for the platform team. " + filler * 4}]
+    for i in range(3):
         messages.append({"role": "user", "content": f"Question {i}: " + filler * 2})
         messages.append({"role": "assistant", "content": f"Answer {i}: " + filler})
     messages.append({"role": "user", "content": "Summarise the discussion in one sentence."})
@@ -44,7 +44,7 @@ def large_request():
         }, "required": ["query"]}}} for i in range(20)]
     messages = [{"role": "system", "content": "You are an agent with tools. " * 40}]
     result = "Result line with details about the matching document and its metadata. " * 32
-    for i in range(60):
+    for i in range(70):
         messages.append({"role": "user", "content": f"Step {i}: find the next document. " * 4})
         messages.append({"role": "assistant", "content": None, "tool_calls": [{
             "id": f"call_{i}", "type": "function",
