@@ -20,6 +20,9 @@ struct Cli {
     latency: String,
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Seconds before an idle keep-alive connection is closed (pool-retry tests).
+    #[arg(long, default_value_t = 60)]
+    keepalive: u64,
     /// Extra accepted credentials as ACCESS_KEY:SECRET_KEY[:SESSION_TOKEN] (repeatable); with a
     /// token, requests signed with that key must carry it.
     #[arg(long = "credential")]
@@ -49,6 +52,7 @@ fn main() {
         }
     }
     options.rotating_prefix = cli.rotating_prefix.clone();
+    options.keepalive_secs = cli.keepalive;
     log::info!("Bedrock simulator on {}", cli.listen);
     basalt::server::build_simulator(&cli.listen, options, cli.threads).run_forever();
 }

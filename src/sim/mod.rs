@@ -44,6 +44,8 @@ pub struct SimOptions {
     pub latency: Duration,
     /// Keep the last requests for `GET /_sim/requests`.
     pub record: bool,
+    /// Seconds an idle keep-alive connection is kept open before the simulator closes it.
+    pub keepalive_secs: u64,
 }
 
 impl Default for SimOptions {
@@ -56,6 +58,7 @@ impl Default for SimOptions {
             rotating_prefix: None,
             latency: Duration::ZERO,
             record: true,
+            keepalive_secs: 60,
         }
     }
 }
@@ -67,6 +70,8 @@ pub struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
+    /// The client's address (`ip:port`): distinct ports = distinct connections.
+    pub peer: String,
 }
 
 pub struct Simulator {
@@ -272,6 +277,7 @@ impl Simulator {
                             "path": r.path,
                             "headers": r.headers,
                             "body": String::from_utf8_lossy(&r.body),
+                            "peer": r.peer,
                         })
                     })
                     .collect()
@@ -287,6 +293,7 @@ impl Simulator {
         path: &str,
         headers: &[(String, String)],
         body: &[u8],
+        peer: &str,
     ) -> Answer {
         if path.starts_with("/_sim/streams") {
             let s = &self.streams;
@@ -311,6 +318,7 @@ impl Simulator {
             path: path.into(),
             headers: headers.to_vec(),
             body: Bytes::copy_from_slice(body),
+            peer: peer.to_owned(),
         });
         let Some(rest) = path.strip_prefix("/model/") else {
             return error_answer(404, "UnknownOperationException", "unknown operation");
@@ -842,7 +850,12 @@ impl HttpServerApp for Simulator {
             Ok(true) => {}
             _ => return None,
         }
-        http.set_keepalive(if *shutdown.borrow() { None } else { Some(60) });
+        let keepalive = self.options.keepalive_secs;
+        http.set_keepalive(if *shutdown.borrow() {
+            None
+        } else {
+            Some(keepalive)
+        });
         let method = http.req_header().method.as_str().to_owned();
         let path = String::from_utf8_lossy(http.req_header().raw_path()).into_owned();
         let headers: Vec<(String, String)> = http
@@ -872,7 +885,11 @@ impl HttpServerApp for Simulator {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let answer = self.answer(&method, &path, &headers, &body);
+        let peer = http
+            .client_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let answer = self.answer(&method, &path, &headers, &body, &peer);
         let mut resp = ResponseHeader::build(answer.status, Some(4 + answer.headers.len())).ok()?;
         resp.insert_header(
             "x-amzn-requestid",
