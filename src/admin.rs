@@ -146,11 +146,16 @@ impl ServeHttp for Admin {
         } else {
             "text/plain"
         };
-        http::Response::builder()
-            .status(status)
-            .header("content-type", ctype)
-            .header("content-length", body.len())
-            .body(body)
-            .unwrap_or_default()
+        response(status, ctype, body)
     }
+}
+
+/// A complete response for the admin and metrics listeners.
+pub fn response(status: u16, content_type: &str, body: Vec<u8>) -> http::Response<Vec<u8>> {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("content-length", body.len())
+        .body(body)
+        .unwrap_or_default()
 }

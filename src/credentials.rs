@@ -64,7 +64,8 @@ pub struct CredentialCache {
     provider: tokio::sync::OnceCell<SharedCredentialsProvider>,
     current: RwLock<Option<Arc<Cached>>>,
     fetching: tokio::sync::Mutex<()>,
-    last_failure: Mutex<Option<(Instant, String)>>,
+    /// When the last fetch failed (cleared by a success).
+    last_failure: Mutex<Option<Instant>>,
     metrics: Arc<Metrics>,
 }
 
@@ -179,23 +180,20 @@ impl CredentialCache {
                 .last_failure
                 .lock()
                 .ok()
-                .and_then(|f| f.clone())
-                .filter(|(at, _)| at.elapsed() < RETRY_AFTER_FAILURE)
-                .map(|(_, why)| why)
+                .and_then(|f| *f)
+                .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
         };
-        if let Some(why) = recent_failure(self) {
-            return Err(unavailable(&self.backend, &why));
+        if recent_failure(self) {
+            return Err(unavailable(&self.backend));
         }
         let _one = self.fetching.lock().await;
         if let Some(c) = self.usable() {
             return Ok(c);
         }
-        if let Some(why) = recent_failure(self) {
-            return Err(unavailable(&self.backend, &why));
+        if recent_failure(self) {
+            return Err(unavailable(&self.backend));
         }
-        self.refresh()
-            .await
-            .map_err(|why| unavailable(&self.backend, &why))
+        self.refresh().await.map_err(|_| unavailable(&self.backend))
     }
 
     /// Fetch now (bounded), store on success; on failure keep what is cached.
@@ -262,7 +260,7 @@ impl CredentialCache {
                     self.backend
                 );
                 if let Ok(mut f) = self.last_failure.lock() {
-                    *f = Some((Instant::now(), why.clone()));
+                    *f = Some(Instant::now());
                 }
                 Err(why)
             }
@@ -351,11 +349,7 @@ impl CredentialCache {
                 Source::Chain => {}
             }
         }
-        let failed = self
-            .last_failure
-            .lock()
-            .ok()
-            .and_then(|f| f.as_ref().map(|(at, _)| *at));
+        let failed = self.last_failure.lock().ok().and_then(|f| *f);
         if let Some(at) = failed {
             return Some(
                 RETRY_AFTER_FAILURE
@@ -394,8 +388,8 @@ impl CredentialCache {
 }
 
 /// The client sees that credentials are unavailable, not why (the reason, which may describe
-/// internal infrastructure, is in the gateway's log).
-fn unavailable(backend: &str, _why: &str) -> GatewayError {
+/// internal infrastructure, is in the gateway's log, written by `refresh`).
+fn unavailable(backend: &str) -> GatewayError {
     GatewayError::CredentialsUnavailable {
         message: format!(
             "no valid AWS credentials for backend `{backend}` (the gateway log has the reason)"

@@ -332,12 +332,7 @@ impl ServeHttp for MetricsService {
         } else {
             (404, "text/plain", b"not found\n".to_vec())
         };
-        http::Response::builder()
-            .status(status)
-            .header("content-type", ctype)
-            .header("content-length", body.len())
-            .body(body)
-            .unwrap_or_default()
+        crate::admin::response(status, ctype, body)
     }
 }
 

@@ -99,6 +99,7 @@ pub struct PromptCache {
 
 impl PromptCache {
     const MIN_TOKENS: u64 = 1024;
+    const MAX_PREFIXES: usize = 100_000;
 
     pub fn usage(&self, request: &Value) -> CacheUsage {
         use std::hash::{Hash, Hasher};
@@ -139,6 +140,9 @@ impl PromptCache {
             .max()
             .unwrap_or(0);
         let longest = points.iter().map(|(_, t)| *t).max().unwrap_or(0);
+        if seen.len() > Self::MAX_PREFIXES {
+            seen.clear(); // a bounded cache, like Bedrock's (which also forgets)
+        }
         for (h, _) in &points {
             seen.insert(*h);
         }

@@ -167,6 +167,25 @@ class Stack:
         assert reqs, "the simulator received no request"
         return reqs[-1]
 
+    def log_text(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def access_lines(self):
+        return [json.loads(line.split("] ", 1)[1]) for line in self.log_text().splitlines()
+                if "basalt::access]" in line]
+
+    def access_line(self, match, timeout=3.0):
+        """The first access line for which `match(line)` holds, waiting for it: the line is
+        written in the logging phase, after the client already has its answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = next((a for a in self.access_lines() if match(a)), None)
+            if line is not None or time.monotonic() > deadline:
+                return line
+            time.sleep(0.05)
+
     def stop(self):
         for p in (self.gw, self.sim):
             p.terminate()

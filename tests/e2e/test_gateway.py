@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import urllib.request
 
 import openai
@@ -443,20 +444,14 @@ def test_check_flag(tmp_path):
 
 
 def test_logs_carry_no_secrets_and_one_access_line(stack, client):
-    import time
-
     client.chat.completions.create(model="token-x", messages=[{"role": "user", "content": "secret prompt text"}])
-    time.sleep(0.3)  # the access line is written in the logging phase, after the answer
-    stack.log.flush()
-    stack.log.seek(0)
-    text = stack.log.read()
+    a = stack.access_line(lambda a: a["model"] == "token-x")
+    assert a is not None, "no access line"
+    text = stack.log_text()
     assert "credentials: static keys (secret `static`)" in text
     for secret in (SK, TOKEN_SK, TOKEN, API_KEY, CLIENT_KEY, "secret prompt text"):
         assert secret not in text
-    access = [json.loads(line.split("] ", 1)[1]) for line in text.splitlines() if "basalt::access]" in line]
-    mine = [a for a in access if a["model"] == "token-x"]
-    assert len(mine) == 1
-    a = mine[0]
+    assert len([x for x in stack.access_lines() if x["model"] == "token-x"]) == 1
     assert (a["route"], a["backend"], a["status"], a["error_type"]) == ("token", "sim-token", 200, None)
     assert a["prompt_tokens"] > 0 and a["completion_tokens"] > 0 and a["duration_ms"] > 0
 
@@ -514,8 +509,6 @@ def test_stream_error_before_first_byte_is_http_error(stack, client):
 
 
 def test_stream_is_incremental(stack, client):
-    import time
-
     t0 = time.monotonic()
     stamps = []
     for c in client.chat.completions.create(
@@ -553,8 +546,6 @@ def test_stream_idle_timeout_is_an_error_event(stack, client):
 
 
 def test_stream_total_timeout_is_an_error_event(stack, client):
-    import time
-
     t0 = time.monotonic()
     stream = client.chat.completions.create(
         model="budget-m", stream=True, messages=[{"role": "user", "content": "[sim:pace=300ms]"}])
@@ -576,7 +567,6 @@ def test_max_concurrent_requests(stack):
     result = {}
     t = threading.Thread(target=lambda: result.update(slow=raw(stack, "POST", "/v1/chat/completions", slow, port=port)))
     t.start()
-    import time
     time.sleep(0.5)
     status, headers, data = raw(stack, "POST", "/v1/chat/completions", quick, port=port)
     assert status == 503 and error_of(data)["code"] == "overloaded" and headers["x-should-retry"] == "true"
@@ -590,19 +580,11 @@ def sim_streams(stack):
         return json.loads(r.read())
 
 
-def access_lines(stack):
-    stack.log.flush()
-    stack.log.seek(0)
-    return [json.loads(line.split("] ", 1)[1]) for line in stack.log.read().splitlines() if "basalt::access]" in line]
-
-
 def test_client_hang_up_mid_stream_closes_the_upstream(stack, client):
     """A client that leaves while the upstream is quiet (3 s between frames) is noticed at once:
     the access line (499) appears long before the next frame, and the upstream exchange is
     closed rather than read to the end or pooled (the simulator's next write fails)."""
     import socket
-    import time
-
     before = sim_streams(stack)
     body = json.dumps({"model": "hangup-probe", "stream": True,
                        "messages": [{"role": "user", "content": "[sim:stamp=3] [sim:pace=3s]"}]}).encode()
@@ -616,10 +598,7 @@ def test_client_hang_up_mid_stream_closes_the_upstream(stack, client):
     t0 = time.monotonic()
     s.close()
 
-    line = None
-    while line is None and time.monotonic() - t0 < 2.5:
-        line = next((a for a in access_lines(stack) if a["model"] == "hangup-probe"), None)
-        time.sleep(0.05)
+    line = stack.access_line(lambda a: a["model"] == "hangup-probe", timeout=2.5 - (time.monotonic() - t0))
     assert line is not None, "the gateway did not notice the hang-up before the next frame"
     assert line["status"] == 499 and line["error_type"] == "client_gone", line
 
@@ -637,8 +616,6 @@ def test_client_hang_up_mid_stream_closes_the_upstream(stack, client):
 def test_stream_frames_stamped_by_the_simulator_arrive_in_order(stack):
     """`[sim:stamp=N]` sends N text deltas carrying their send time; the load script uses them to
     measure frame → SSE latency. Here: all N arrive, each stamp is in the past and increasing."""
-    import time
-
     import openai as oa
 
     c = oa.OpenAI(base_url=stack.base_url, api_key="x", max_retries=0)
