@@ -1,87 +1,10 @@
-//! The one error type every request path returns, and its exhaustive mapping to an HTTP status,
-//! an OpenAI error body (`{"error":{message,type,param,code}}`) and a bounded metric label.
+//! The one error type every request path returns, and the gateway's error policy: its
+//! exhaustive mapping to an HTTP status, an error code and type, a bounded metric label and
+//! retryability. Each client API renders it in its own wire shape (`openai::error_body`).
 
+use crate::bedrock::exceptions::BedrockError;
+pub use crate::bedrock::exceptions::BedrockErrorKind;
 use std::fmt;
-
-/// An error Bedrock reported, by the exception name it carried (header `x-amzn-ErrorType`,
-/// body `__type`/`code`, or an event-stream `:exception-type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BedrockErrorKind {
-    Validation,
-    AccessDenied,
-    UnrecognizedClient,
-    InvalidSignature,
-    ExpiredToken,
-    ResourceNotFound,
-    Throttling,
-    ModelNotReady,
-    ServiceQuotaExceeded,
-    ModelTimeout,
-    ModelError,
-    ModelStreamError,
-    InternalServer,
-    ServiceUnavailable,
-    /// An exception name we do not know; classified by the HTTP status alone.
-    Unknown,
-}
-
-impl BedrockErrorKind {
-    /// Parse an AWS error code such as `ThrottlingException`,
-    /// `ThrottlingException:http://internal.amazon.com/coral/...`, `com.amazon#ThrottlingException`
-    /// or the camelCase event-stream form `throttlingException`.
-    pub fn from_code(code: &str) -> Self {
-        let code = code.split(':').next().unwrap_or(code);
-        let code = code.rsplit('#').next().unwrap_or(code);
-        let code = code.trim();
-        let eq = |name: &str| code.eq_ignore_ascii_case(name);
-        if eq("ValidationException") {
-            Self::Validation
-        } else if eq("AccessDeniedException") {
-            Self::AccessDenied
-        } else if eq("UnrecognizedClientException") {
-            Self::UnrecognizedClient
-        } else if eq("InvalidSignatureException") || eq("SignatureDoesNotMatch") {
-            Self::InvalidSignature
-        } else if eq("ExpiredTokenException") {
-            Self::ExpiredToken
-        } else if eq("ResourceNotFoundException") {
-            Self::ResourceNotFound
-        } else if eq("ThrottlingException") {
-            Self::Throttling
-        } else if eq("ModelNotReadyException") {
-            Self::ModelNotReady
-        } else if eq("ServiceQuotaExceededException") {
-            Self::ServiceQuotaExceeded
-        } else if eq("ModelTimeoutException") {
-            Self::ModelTimeout
-        } else if eq("ModelErrorException") {
-            Self::ModelError
-        } else if eq("ModelStreamErrorException") {
-            Self::ModelStreamError
-        } else if eq("InternalServerException") || eq("InternalFailure") {
-            Self::InternalServer
-        } else if eq("ServiceUnavailableException") {
-            Self::ServiceUnavailable
-        } else {
-            Self::Unknown
-        }
-    }
-
-    /// The status-only classification used when no exception name was sent.
-    pub fn from_status(status: u16) -> Self {
-        match status {
-            400 => Self::Validation,
-            401 | 403 => Self::AccessDenied,
-            404 => Self::ResourceNotFound,
-            408 => Self::ModelTimeout,
-            424 => Self::ModelError,
-            429 => Self::Throttling,
-            503 => Self::ServiceUnavailable,
-            500..=599 => Self::InternalServer,
-            _ => Self::Unknown,
-        }
-    }
-}
 
 /// Every failure a client can see. Each variant maps to exactly one status, OpenAI error type,
 /// OpenAI code and metric label (see the `match`es below: no wildcard arms on purpose).
@@ -122,6 +45,8 @@ pub enum GatewayError {
     Unauthenticated,
     /// `limits.maxConcurrentRequests` reached.
     Overloaded { limit: usize },
+    /// `server.maxInFlightBodyBytes` stayed exhausted while the request waited for room.
+    BodyBudget { budget: usize },
     /// The client went away (a write to it failed); nothing more can be sent.
     ClientGone { message: String },
     /// A bug or an impossible state; never caused by client input.
@@ -157,7 +82,7 @@ impl GatewayError {
             Self::UpstreamTimeout { .. } => 504,
             Self::CredentialsUnavailable { .. } => 503,
             Self::Unauthenticated => 401,
-            Self::Overloaded { .. } => 503,
+            Self::Overloaded { .. } | Self::BodyBudget { .. } => 503,
             Self::ClientGone { .. } => 499,
             Self::Internal { .. } => 500,
         }
@@ -190,7 +115,7 @@ impl GatewayError {
             Self::UpstreamBadResponse { .. } => "upstream_bad_response",
             Self::CredentialsUnavailable { .. } => "credentials_unavailable",
             Self::Unauthenticated => "invalid_api_key",
-            Self::Overloaded { .. } => "overloaded",
+            Self::Overloaded { .. } | Self::BodyBudget { .. } => "overloaded",
             Self::ClientGone { .. } => "client_closed_request",
             Self::Internal { .. } => "internal_error",
         })
@@ -213,6 +138,7 @@ impl GatewayError {
             | Self::CredentialsUnavailable { .. }
             | Self::Unauthenticated
             | Self::Overloaded { .. }
+            | Self::BodyBudget { .. }
             | Self::ClientGone { .. }
             | Self::Internal { .. } => None,
         }
@@ -235,6 +161,7 @@ impl GatewayError {
             Self::CredentialsUnavailable { .. } => "credentials_unavailable",
             Self::Unauthenticated => "unauthenticated",
             Self::Overloaded { .. } => "overloaded",
+            Self::BodyBudget { .. } => "body_budget",
             Self::ClientGone { .. } => "client_gone",
             Self::Internal { .. } => "internal",
         }
@@ -249,20 +176,15 @@ impl GatewayError {
     pub fn message(&self) -> String {
         self.to_string()
     }
+}
 
-    /// The OpenAI error body `{"error":{"message","type","param","code"}}`.
-    pub fn to_openai_json(&self) -> Vec<u8> {
-        let body = crate::openai::ErrorBody {
-            error: crate::openai::ErrorDetail {
-                message: &self.message(),
-                r#type: self.openai_type(),
-                param: self.param(),
-                code: self.code(),
-            },
-        };
-        serde_json::to_vec(&body).unwrap_or_else(|_| {
-            br#"{"error":{"message":"internal error","type":"server_error","param":null,"code":"internal_error"}}"#.to_vec()
-        })
+impl From<BedrockError> for GatewayError {
+    fn from(e: BedrockError) -> Self {
+        GatewayError::Bedrock {
+            kind: e.kind,
+            status: e.status,
+            message: e.message,
+        }
     }
 }
 
@@ -362,6 +284,10 @@ impl fmt::Display for GatewayError {
                 f,
                 "the gateway is at its limit of {limit} concurrent requests; retry shortly"
             ),
+            Self::BodyBudget { budget } => write!(
+                f,
+                "the gateway is holding its limit of {budget} bytes of request bodies; retry shortly"
+            ),
             Self::ClientGone { message } => write!(f, "client went away: {message}"),
             Self::Internal { message } => write!(f, "internal gateway error: {message}"),
         }
@@ -373,28 +299,6 @@ impl std::error::Error for GatewayError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bedrock_codes_parse_all_spellings() {
-        assert_eq!(
-            BedrockErrorKind::from_code(
-                "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"
-            ),
-            BedrockErrorKind::Throttling
-        );
-        assert_eq!(
-            BedrockErrorKind::from_code("com.amazon.coral#ValidationException"),
-            BedrockErrorKind::Validation
-        );
-        assert_eq!(
-            BedrockErrorKind::from_code("modelStreamErrorException"),
-            BedrockErrorKind::ModelStreamError
-        );
-        assert_eq!(
-            BedrockErrorKind::from_code("SomethingNew"),
-            BedrockErrorKind::Unknown
-        );
-    }
 
     #[test]
     fn issue_status_table() {
@@ -429,15 +333,5 @@ mod tests {
             Some("rate_limit_exceeded"),
             "issue 2 asks for code rate_limit_exceeded"
         );
-    }
-
-    #[test]
-    fn body_is_openai_shaped() {
-        let e = GatewayError::unsupported("n", "n > 1 is not supported");
-        let v: serde_json::Value = serde_json::from_slice(&e.to_openai_json()).unwrap();
-        assert_eq!(v["error"]["param"], "n");
-        assert_eq!(v["error"]["type"], "invalid_request_error");
-        assert_eq!(v["error"]["code"], "unsupported_parameter");
-        assert_eq!(v["error"]["message"], "n > 1 is not supported");
     }
 }

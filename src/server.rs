@@ -6,7 +6,9 @@ use crate::auth::Authorizer;
 use crate::config::model::Config;
 use crate::credentials::Refresher;
 use crate::metrics::{Metrics, MetricsService};
-use crate::proxy::{upstream::Upstream, Gateway};
+use crate::proxy::body::BodyBudget;
+use crate::proxy::routes::RouteTable;
+use crate::proxy::{upstream::Upstream, Gateway, Shared};
 use crate::sim::{SimOptions, Simulator};
 use pingora::connectors::http::Connector;
 use pingora::connectors::ConnectorOptions;
@@ -14,6 +16,9 @@ use pingora::prelude::*;
 use pingora::server::configuration::ServerConf;
 use pingora::services::listening::Service;
 use std::sync::Arc;
+
+/// Placeholder until the config carries `server.maxInFlightBodyBytes`.
+const MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
 
 /// Build the server for a validated config. `simulator` starts the built-in simulator on that
 /// address in the same process.
@@ -50,20 +55,19 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
             Upstream::new(b.clone(), authorizer).map_err(|e| format!("backend {}: {e}", b.name))?;
         upstreams.push(Arc::new(up));
     }
-    let upstreams = Arc::new(upstreams);
     server.add_service(pingora::services::background::background_service(
         "credentials",
         refresher,
     ));
 
+    let shared = Shared {
+        routes: Arc::new(RouteTable::new(&config.routes, &upstreams)?),
+        connector,
+        body_budget: BodyBudget::new(MAX_IN_FLIGHT_BODY_BYTES),
+        metrics: metrics.clone(),
+    };
     for l in &config.listeners {
-        let gw = Gateway::new(
-            config,
-            l.clone(),
-            upstreams.clone(),
-            connector.clone(),
-            metrics.clone(),
-        );
+        let gw = Gateway::new(l.clone(), &shared);
         let mut svc = pingora::proxy::http_proxy_service_with_name(
             &conf,
             gw,

@@ -1,8 +1,9 @@
-//! Bedrock runtime protocol mechanics: wire types, endpoint paths, request signing and error
-//! decoding. Knows AWS, knows nothing about OpenAI.
+//! Bedrock runtime protocol mechanics: wire types, endpoint paths, request signing, the
+//! exception table and error decoding. Knows AWS; knows nothing of OpenAI or of the gateway.
 
 pub mod error;
 pub mod eventstream;
+pub mod exceptions;
 pub mod sigv4;
 pub mod types;
 

@@ -5,7 +5,6 @@
 //! time). [`sign_reference`] is `aws-sigv4` itself: tests check the two agree byte for byte, the
 //! simulator verifies with `aws-sigv4`, and the e2e tests with botocore. The clock is passed in.
 
-use crate::error::GatewayError;
 use crate::secret::Secret;
 use aws_sigv4::http_request::{sign as sigv4_sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
@@ -57,7 +56,7 @@ pub fn sign_reference(
     identity: &Identity,
     region: &str,
     time: SystemTime,
-) -> Result<Vec<(&'static str, String)>, GatewayError> {
+) -> Result<Vec<(&'static str, String)>, String> {
     let settings = SigningSettings::default();
     let params = v4::SigningParams::builder()
         .identity(identity)
@@ -66,9 +65,7 @@ pub fn sign_reference(
         .time(time)
         .settings(settings)
         .build()
-        .map_err(|e| GatewayError::Internal {
-            message: format!("SigV4 parameters: {e}"),
-        })?
+        .map_err(|e| format!("SigV4 parameters: {e}"))?
         .into();
     let headers = [("host", input.host), ("content-type", input.content_type)];
     let request = SignableRequest::new(
@@ -77,13 +74,9 @@ pub fn sign_reference(
         headers.into_iter(),
         SignableBody::Bytes(input.body),
     )
-    .map_err(|e| GatewayError::Internal {
-        message: format!("SigV4 request: {e}"),
-    })?;
+    .map_err(|e| format!("SigV4 request: {e}"))?;
     let (instructions, _signature) = sigv4_sign(request, &params)
-        .map_err(|e| GatewayError::Internal {
-            message: format!("SigV4 signing: {e}"),
-        })?
+        .map_err(|e| format!("SigV4 signing: {e}"))?
         .into_parts();
     let (headers, _params) = instructions.into_parts();
     Ok(headers

@@ -396,3 +396,86 @@ pub struct ErrorBody<'a> {
     #[serde(borrow, default, rename = "__type")]
     pub kind: Option<Cow<'a, str>>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// ConverseStream event payloads (tolerant: unknown members ignored)
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// `contentBlockStart` (only tool-use blocks get one).
+pub struct BlockStart<'a> {
+    #[serde(default)]
+    pub content_block_index: u64,
+    #[serde(borrow, default)]
+    pub start: Option<StartUnion<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartUnion<'a> {
+    #[serde(borrow, default)]
+    pub tool_use: Option<StartToolUse<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartToolUse<'a> {
+    #[serde(borrow)]
+    pub tool_use_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// `contentBlockDelta`.
+pub struct BlockDelta<'a> {
+    #[serde(default)]
+    pub content_block_index: u64,
+    #[serde(borrow, default)]
+    pub delta: Option<DeltaUnion<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeltaUnion<'a> {
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub tool_use: Option<DeltaToolUse<'a>>,
+    #[serde(borrow, default)]
+    pub reasoning_content: Option<DeltaReasoning<'a>>,
+}
+
+#[derive(Deserialize)]
+pub struct DeltaToolUse<'a> {
+    #[serde(borrow, default)]
+    pub input: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeltaReasoning<'a> {
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub redacted_content: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+/// `messageStop`.
+pub struct MessageStop<'a> {
+    #[serde(borrow, default)]
+    pub stop_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+/// `metadata` (usage).
+pub struct Metadata {
+    #[serde(default)]
+    pub usage: Option<TokenUsage>,
+}

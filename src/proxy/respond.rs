@@ -1,5 +1,5 @@
-//! Writing complete responses to the client: JSON with an exact `Content-Length`, and OpenAI
-//! error bodies for every `GatewayError`.
+//! Writing answers to the client: complete JSON with an exact `Content-Length`, the SSE
+//! response header, and every `GatewayError` in the client API's error shape.
 
 use crate::error::GatewayError;
 use bytes::Bytes;
@@ -8,6 +8,9 @@ use pingora::prelude::*;
 
 /// The request-id header, read from the client (or generated) and returned on every answer.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// Response header listing client parameters the gateway changed or dropped (comma-separated).
+pub const ADJUSTED_HEADER: &str = "x-basalt-adjusted";
 
 /// Write a complete JSON response (with the request's `x-request-id`).
 pub async fn json(
@@ -31,6 +34,33 @@ pub async fn json(
     Ok(())
 }
 
+/// Write the header of a `text/event-stream` answer.
+pub async fn sse_header(
+    session: &mut Session,
+    request_id: &str,
+    extra: &[(&'static str, String)],
+) -> Result<(), GatewayError> {
+    let internal = |e: Box<Error>| GatewayError::Internal {
+        message: e.to_string(),
+    };
+    let mut header = ResponseHeader::build(200, Some(4 + extra.len())).map_err(internal)?;
+    for (k, v) in extra {
+        header.insert_header(*k, v.as_str()).map_err(internal)?;
+    }
+    for (k, v) in [
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+        ("x-accel-buffering", "no"),
+        (REQUEST_ID, request_id),
+    ] {
+        header.insert_header(k, v).map_err(internal)?;
+    }
+    session
+        .write_response_header(Box::new(header), false)
+        .await
+        .map_err(|e| downstream(&e))
+}
+
 /// Write an OpenAI-shaped error (`{"error":{message,type,param,code}}`).
 pub async fn error(session: &mut Session, e: &GatewayError, request_id: &str) -> Result<()> {
     let mut extra = vec![(
@@ -40,5 +70,13 @@ pub async fn error(session: &mut Session, e: &GatewayError, request_id: &str) ->
     if let GatewayError::MethodNotAllowed { .. } = e {
         extra.push(("allow", "POST".to_owned()));
     }
-    json(session, e.status(), e.to_openai_json(), request_id, &extra).await
+    let body = crate::openai::error_body(e);
+    json(session, e.status(), body, request_id, &extra).await
+}
+
+/// A failed write to the client: the client is gone, nothing more can be sent.
+pub fn downstream(e: &Error) -> GatewayError {
+    GatewayError::ClientGone {
+        message: e.etype().as_str().to_owned(),
+    }
 }

@@ -27,8 +27,8 @@ pub struct Upstream {
     cache: RwLock<Option<(SocketAddr, Instant)>>,
     /// Idle keep-alive connections, most recently used last. Kept here rather than in Pingora's
     /// pool, which spawns an idle-watch task per release and checks the peer address with a
-    /// syscall per reuse; a connection the server closed while idle fails on reuse and the
-    /// request is retried on a fresh one (see `proxy::chat::open`).
+    /// syscall per reuse; a connection is checked for a close by the server when it is taken
+    /// (see `proxy::exchange`).
     idle: Mutex<Vec<(Stream, Instant)>>,
 }
 
@@ -100,16 +100,15 @@ impl Upstream {
         }
     }
 
-    /// The peer for one exchange (pooled connections are keyed by it).
-    /// A pooled connection idle for less than [`POOL_IDLE`], if any (older ones are closed).
+    /// A pooled connection idle for less than [`POOL_IDLE`] that the server has not closed,
+    /// if any (older or closed ones are dropped).
     pub fn take_idle(&self) -> Option<HttpSession> {
-        let mut idle = self.idle.lock().ok()?;
-        while let Some((stream, since)) = idle.pop() {
-            if since.elapsed() < POOL_IDLE {
+        loop {
+            let (mut stream, since) = self.idle.lock().ok()?.pop()?;
+            if since.elapsed() < POOL_IDLE && still_open(&mut stream) {
                 return Some(HttpSession::H1(Http1Session::new(stream)));
             }
         }
-        None
     }
 
     /// Return a connection whose exchange is complete to the idle pool (if the server allows
@@ -143,6 +142,19 @@ impl Upstream {
         o.ca = self.ca.clone();
         Ok(peer)
     }
+}
+
+/// Whether an idle connection is still usable: a read that would block means the server has
+/// neither closed it nor sent anything unexpected (end of stream, an error or stray bytes: not).
+fn still_open(stream: &mut Stream) -> bool {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+    use tokio::io::AsyncReadExt;
+    let mut byte = [0u8; 1];
+    // Unconstrained: tokio's cooperative budget must not turn a ready read into `Pending`.
+    let read = std::pin::pin!(tokio::task::unconstrained(stream.read(&mut byte)));
+    let mut cx = Context::from_waker(Waker::noop());
+    matches!(read.poll(&mut cx), Poll::Pending)
 }
 
 /// Read every certificate of a PEM bundle.

@@ -67,11 +67,15 @@ pub fn translate(
         serde_json::from_slice(body).map_err(|e| GatewayError::UpstreamBadResponse {
             message: format!("Converse response is not valid JSON: {e}"),
         })?;
-    let blocks = resp
-        .output
-        .and_then(|o| o.message)
-        .map(|m| m.content)
-        .unwrap_or_default();
+    // A Converse answer always has `output.message` and `stopReason`: without them this is not
+    // one, and inventing an empty `end_turn` completion would report a failure as a success.
+    let (Some(message), Some(_)) = (resp.output.and_then(|o| o.message), &resp.stop_reason) else {
+        return Err(GatewayError::UpstreamBadResponse {
+            message: "the answer is not a Converse response (no output.message or stopReason)"
+                .into(),
+        });
+    };
+    let blocks = message.content;
 
     let mut text: Option<String> = None;
     let mut reasoning: Option<String> = None;

@@ -5,13 +5,13 @@
 
 use super::names::ToolNames;
 use super::response::{finish_reason, usage as map_usage};
-use crate::bedrock::error::from_exception;
+use crate::bedrock::error::{from_error_frame, from_exception};
 use crate::bedrock::eventstream::Frame;
-use crate::bedrock::types::TokenUsage;
-use crate::error::{BedrockErrorKind, GatewayError};
-use crate::openai::Usage;
-use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
+use crate::bedrock::types::{BlockDelta, BlockStart, MessageStop, Metadata};
+use crate::error::GatewayError;
+use crate::openai::{
+    error_body, Chunk, ChunkChoice, Delta, EncryptedDetail, FunctionDelta, ToolCallDelta, Usage,
+};
 
 /// Per-stream constants.
 #[derive(Debug, Clone)]
@@ -35,147 +35,6 @@ pub struct StreamTranslator {
     error: Option<GatewayError>,
     /// Whether a chunk with output (text, reasoning or a tool call) has been written.
     output_sent: bool,
-}
-
-// --- incoming event payloads (tolerant: unknown members ignored) ------------------------------
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BlockStart<'a> {
-    #[serde(default)]
-    content_block_index: u64,
-    #[serde(borrow, default)]
-    start: Option<StartUnion<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StartUnion<'a> {
-    #[serde(borrow, default)]
-    tool_use: Option<StartToolUse<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct StartToolUse<'a> {
-    #[serde(borrow)]
-    tool_use_id: Cow<'a, str>,
-    #[serde(borrow)]
-    name: Cow<'a, str>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BlockDelta<'a> {
-    #[serde(default)]
-    content_block_index: u64,
-    #[serde(borrow, default)]
-    delta: Option<DeltaUnion<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeltaUnion<'a> {
-    #[serde(borrow, default)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    tool_use: Option<DeltaToolUse<'a>>,
-    #[serde(borrow, default)]
-    reasoning_content: Option<DeltaReasoning<'a>>,
-}
-
-#[derive(Deserialize)]
-struct DeltaToolUse<'a> {
-    #[serde(borrow, default)]
-    input: Cow<'a, str>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeltaReasoning<'a> {
-    #[serde(borrow, default)]
-    text: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    signature: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    redacted_content: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct MessageStop<'a> {
-    #[serde(borrow, default)]
-    stop_reason: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    #[serde(default)]
-    usage: Option<TokenUsage>,
-}
-
-// --- outgoing chunk ---------------------------------------------------------------------------
-
-#[derive(Serialize)]
-struct Chunk<'a> {
-    id: &'a str,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    system_fingerprint: Option<()>,
-    choices: &'a [ChunkChoice<'a>],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<Option<Usage>>,
-}
-
-#[derive(Serialize)]
-struct ChunkChoice<'a> {
-    index: u32,
-    delta: Delta<'a>,
-    logprobs: Option<()>,
-    finish_reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    native_finish_reason: Option<&'a str>,
-}
-
-#[derive(Serialize, Default)]
-struct Delta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    role: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_content: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_signature: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reasoning_details: Option<[EncryptedDetail<'a>; 1]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool_calls: Option<[ToolCallDelta<'a>; 1]>,
-}
-
-#[derive(Serialize)]
-struct EncryptedDetail<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    data: &'a str,
-}
-
-#[derive(Serialize)]
-struct ToolCallDelta<'a> {
-    index: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    kind: Option<&'static str>,
-    function: FunctionDelta<'a>,
-}
-
-#[derive(Serialize)]
-struct FunctionDelta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    arguments: &'a str,
 }
 
 fn bad(what: &str, e: serde_json::Error) -> GatewayError {
@@ -266,12 +125,8 @@ impl StreamTranslator {
         }
         let result = match frame {
             Frame::Event { kind, payload } => self.on_event(kind, payload, out),
-            Frame::Exception { kind, payload } => Err(from_exception(kind, payload)),
-            Frame::Error { code, message } => Err(GatewayError::Bedrock {
-                kind: BedrockErrorKind::from_code(code),
-                status: 500,
-                message: format!("{code}: {message}"),
-            }),
+            Frame::Exception { kind, payload } => Err(from_exception(kind, payload).into()),
+            Frame::Error { code, message } => Err(from_error_frame(code, message).into()),
         };
         if let Err(e) = result {
             self.error(&e, out);
@@ -412,7 +267,7 @@ impl StreamTranslator {
             return;
         }
         out.extend_from_slice(b"data: ");
-        out.extend_from_slice(&e.to_openai_json());
+        out.extend_from_slice(&error_body(e));
         out.extend_from_slice(b"\n\n");
         self.error = Some(e.clone());
     }

@@ -1,15 +1,11 @@
-//! OpenAI chat-completions wire types (downstream side): the request as clients send it, borrowed
-//! from the request buffer, and the response/chunk/error shapes we send back. No logic lives here.
+//! The chat-completions request as clients send it, borrowed from the request buffer. Every
+//! field a client can send is listed so that each one is translated or rejected by name.
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
-
-// ---------------------------------------------------------------------------------------------
-// Request
-// ---------------------------------------------------------------------------------------------
 
 /// `POST /v1/chat/completions` body. Every field a client can send is listed, so that each one is
 /// either translated or rejected by name; fields not listed here are ignored.
@@ -403,136 +399,4 @@ pub struct JsonSchemaFormat<'a> {
     pub schema: Option<&'a RawValue>,
     #[serde(default)]
     pub strict: Option<bool>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Response
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Serialize)]
-pub struct ChatCompletion<'a> {
-    pub id: &'a str,
-    pub object: &'static str,
-    pub created: u64,
-    pub model: &'a str,
-    pub choices: [Choice<'a>; 1],
-    pub usage: Usage,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<&'a str>,
-    pub system_fingerprint: Option<&'a str>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Choice<'a> {
-    pub index: u32,
-    pub message: ResponseMessage<'a>,
-    pub logprobs: Option<()>,
-    pub finish_reason: &'static str,
-    /// Bedrock's own `stopReason`, verbatim (OpenRouter-style extension).
-    pub native_finish_reason: &'a str,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ResponseMessage<'a> {
-    pub role: &'static str,
-    pub content: Option<String>,
-    pub refusal: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tool_calls: Vec<ResponseToolCall<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasoning_details: Vec<ReasoningDetail<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ResponseToolCall<'a> {
-    pub id: &'a str,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub function: ResponseFunction<'a>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ResponseFunction<'a> {
-    pub name: Cow<'a, str>,
-    pub arguments: Cow<'a, str>,
-}
-
-#[derive(Debug, Serialize, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub total_tokens: u64,
-    pub prompt_tokens_details: PromptTokensDetails,
-}
-
-#[derive(Debug, Serialize, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PromptTokensDetails {
-    pub cached_tokens: u64,
-    pub cache_write_tokens: u64,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Serialize)]
-pub struct ErrorBody<'a> {
-    pub error: ErrorDetail<'a>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ErrorDetail<'a> {
-    pub message: &'a str,
-    #[serde(rename = "type")]
-    pub r#type: &'a str,
-    pub param: Option<&'a str>,
-    pub code: Option<&'a str>,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parsing
-// ---------------------------------------------------------------------------------------------
-
-/// Parse a request body, borrowing strings from it. Errors name the JSON path at fault.
-pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest<'_>, crate::error::GatewayError> {
-    // serde would accept a JSON array for a struct (fields by position): require an object.
-    match body.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => {}
-        None => {
-            return Err(crate::error::GatewayError::InvalidJson {
-                message: "the request body is empty; send a JSON object".into(),
-            })
-        }
-        Some(_) => {
-            return Err(crate::error::GatewayError::InvalidJson {
-                message: "the request body must be a JSON object".into(),
-            })
-        }
-    }
-    // Fast path without path tracking (it costs ~8 % of parsing); on failure, parse again with
-    // serde_path_to_error only to name where the error is.
-    let mut de = serde_json::Deserializer::from_slice(body);
-    if let Ok(req) = ChatRequest::deserialize(&mut de) {
-        if de.end().is_ok() {
-            return Ok(req);
-        }
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let req: ChatRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = if path.is_empty() || path == "." || path == "?" {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        };
-        crate::error::GatewayError::InvalidJson { message }
-    })?;
-    de.end()
-        .map_err(|e| crate::error::GatewayError::InvalidJson {
-            message: e.to_string(),
-        })?;
-    Ok(req)
 }

@@ -1,0 +1,153 @@
+//! Per-request state — written along the request path, read once when the request is logged —
+//! and the RAII guards that hold process capacity (a concurrency slot, request-body bytes) for
+//! exactly as long as the request lives, panics included.
+
+use crate::error::GatewayError;
+use crate::openai::Usage;
+use prometheus::IntGauge;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::OwnedSemaphorePermit;
+
+/// Per-request state.
+#[derive(Debug)]
+pub struct RequestCtx {
+    /// When the request headers were read.
+    pub start: Instant,
+    /// `x-request-id`: the client's, or generated; returned on every answer.
+    pub request_id: String,
+    /// The name of the client API key that authenticated the request.
+    pub client: Option<String>,
+    /// The client's `model`.
+    pub client_model: Option<String>,
+    /// Whether the answer is streamed.
+    pub stream: bool,
+    /// Time to the first output token (streams), or to the whole answer.
+    pub ttft: Option<Duration>,
+    /// Time spent on the Bedrock exchange after its response header.
+    pub upstream: Option<Duration>,
+    /// Bedrock's `x-amzn-requestid`.
+    pub upstream_request_id: Option<String>,
+    /// Matched route name (bounded: from the config).
+    pub route: Option<String>,
+    /// Bedrock model id called.
+    pub model: Option<String>,
+    /// Whether the backend fixes the model (the client's `model` was not sent to Bedrock).
+    pub model_fixed: bool,
+    /// Backend name called.
+    pub backend: Option<String>,
+    /// Status sent to the client.
+    pub status: u16,
+    /// The error sent to the client, if any.
+    pub error: Option<GatewayError>,
+    /// Token usage reported by Bedrock.
+    pub usage: Option<Usage>,
+    /// The concurrency slot this request holds (released when the context is dropped).
+    pub slot: Option<InFlight>,
+    /// The request-body bytes this request holds in the process budget.
+    pub body_bytes: Option<OwnedSemaphorePermit>,
+}
+
+impl RequestCtx {
+    /// A fresh context, its clock started now.
+    pub fn new() -> Self {
+        RequestCtx {
+            start: Instant::now(),
+            request_id: String::new(),
+            client: None,
+            client_model: None,
+            stream: false,
+            ttft: None,
+            upstream: None,
+            upstream_request_id: None,
+            route: None,
+            model: None,
+            model_fixed: false,
+            backend: None,
+            status: 0,
+            error: None,
+            usage: None,
+            slot: None,
+            body_bytes: None,
+        }
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A listener's concurrency limit (`limits.maxConcurrentRequests`).
+#[derive(Debug)]
+pub struct Capacity {
+    in_flight: AtomicUsize,
+    limit: usize,
+    gauge: IntGauge,
+}
+
+impl Capacity {
+    /// A limit of `limit` requests at once, mirrored in `gauge`.
+    pub fn new(limit: usize, gauge: IntGauge) -> Arc<Self> {
+        Arc::new(Capacity {
+            in_flight: AtomicUsize::new(0),
+            limit,
+            gauge,
+        })
+    }
+
+    /// Take a slot, or `Overloaded` when all are taken.
+    pub fn acquire(self: &Arc<Self>) -> Result<InFlight, GatewayError> {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.limit {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(GatewayError::Overloaded { limit: self.limit });
+        }
+        self.gauge.inc();
+        Ok(InFlight(self.clone()))
+    }
+
+    /// Requests holding a slot now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+}
+
+/// One held concurrency slot; dropping it (normally, on error, or while a panic unwinds the
+/// request task) gives the slot back.
+#[derive(Debug)]
+pub struct InFlight(Arc<Capacity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.0.gauge.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_is_released_on_drop_even_when_a_panic_unwinds() {
+        let cap = Capacity::new(1, IntGauge::new("g", "g").unwrap());
+        let slot = cap.acquire().unwrap();
+        assert!(matches!(
+            cap.acquire(),
+            Err(GatewayError::Overloaded { limit: 1 })
+        ));
+        drop(slot);
+        let held = cap.clone();
+        let r = std::panic::catch_unwind(move || {
+            let mut ctx = RequestCtx::new();
+            ctx.slot = Some(held.acquire().unwrap());
+            panic!("a bug on the request path");
+        });
+        assert!(r.is_err());
+        assert_eq!(cap.in_flight(), 0);
+        assert_eq!(cap.gauge.get(), 0);
+        assert!(cap.acquire().is_ok());
+    }
+}

@@ -1,0 +1,66 @@
+//! Dispatch: authenticate the client, map method and path to a handler (`GET /v1/models`, or a
+//! route's chat completions), take the request's capacity, read its body, and answer every
+//! error in the client API's shape.
+
+use super::context::RequestCtx;
+use super::respond::{self, downstream};
+use super::{body, chat, client_auth, models, Gateway};
+use crate::error::GatewayError;
+use pingora::prelude::*;
+
+/// Serve one request. Every error is answered as an error body — except a client that is gone
+/// (a write to it failed, possibly mid-stream): it is recorded, the connection is not reused,
+/// and nothing more is written.
+pub async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
+    let Err(e) = route(gw, session, ctx).await else {
+        return Ok(());
+    };
+    ctx.status = e.status();
+    let result = if let GatewayError::ClientGone { .. } = e {
+        session.set_keepalive(None);
+        Ok(())
+    } else {
+        respond::error(session, &e, &ctx.request_id).await
+    };
+    ctx.error = Some(e);
+    result
+}
+
+async fn route(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> Result<(), GatewayError> {
+    let method = session.req_header().method.clone();
+    let path = session.req_header().uri.path().to_owned();
+    if let Some(keys) = &gw.listener.api_keys {
+        ctx.client = Some(client_auth::check(session, keys)?.to_owned());
+    }
+    let not_allowed = || GatewayError::MethodNotAllowed {
+        method: method.to_string(),
+        path: path.clone(),
+    };
+    if path == "/v1/models" {
+        if method != http::Method::GET {
+            return Err(not_allowed());
+        }
+        ctx.status = 200;
+        let body = models::list(&gw.routes);
+        return respond::json(session, 200, body, &ctx.request_id, &[])
+            .await
+            .map_err(|e| downstream(&e));
+    }
+    if !gw.routes.serves_path(&path) {
+        return Err(GatewayError::NotFound {
+            method: method.to_string(),
+            path,
+        });
+    }
+    if method != http::Method::POST {
+        return Err(not_allowed());
+    }
+    ctx.slot = Some(gw.capacity.acquire()?);
+    let body = body::read(session, gw.listener.max_body_bytes, &gw.body_budget).await?;
+    ctx.body_bytes = body.permit;
+    chat::handle(gw, session, ctx, &path, &body.bytes).await
+}

@@ -1,0 +1,88 @@
+//! What a finished request leaves behind: its request id, one access-log line, its metrics,
+//! and the open-stream gauge while it streams.
+
+use super::context::RequestCtx;
+use super::respond::REQUEST_ID;
+use crate::metrics::{Metrics, Observation};
+use pingora::prelude::*;
+use std::time::SystemTime;
+
+/// The client's `x-request-id` when it is a sane token (≤ 128 visible ASCII characters), else a
+/// fresh random one.
+pub fn request_id(session: &Session) -> String {
+    session
+        .req_header()
+        .headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)))
+}
+
+/// One structured access-log line per request (no message contents, no secrets).
+pub fn log_access(session: &Session, ctx: &RequestCtx) {
+    if !log::log_enabled!(target: "basalt::access", log::Level::Info) {
+        return;
+    }
+    let h = session.req_header();
+    let usage = ctx.usage.unwrap_or_default();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let line = serde_json::json!({
+        "time": humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+        "request_id": ctx.request_id,
+        "client": ctx.client,
+        "method": h.method.as_str(),
+        "path": h.uri.path(),
+        "route": ctx.route,
+        "backend": ctx.backend,
+        "model": ctx.model,
+        "request_model": ctx.client_model,
+        "stream": ctx.stream,
+        "status": ctx.status,
+        "duration_ms": ms(ctx.start.elapsed()),
+        "ttft_ms": ctx.ttft.map(ms),
+        "upstream_ms": ctx.upstream.map(ms),
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.prompt_tokens_details.cached_tokens,
+        "cache_write_tokens": usage.prompt_tokens_details.cache_write_tokens,
+        "error_type": ctx.error.as_ref().map(|e| e.metric_label()),
+        "upstream_request_id": ctx.upstream_request_id,
+    });
+    log::info!(target: "basalt::access", "{line}");
+}
+
+/// Record the finished request in the metrics (tokens exactly once, here).
+pub fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
+    metrics.observe(&Observation {
+        route: ctx.route.as_deref(),
+        backend: ctx.backend.as_deref(),
+        request_model: ctx.client_model.as_deref(),
+        response_model: ctx.model.as_deref(),
+        status: ctx.status,
+        error_type: ctx.error.as_ref().map(|e| e.metric_label()),
+        duration: ctx.start.elapsed(),
+        ttft: ctx.ttft,
+        upstream: ctx.upstream,
+        usage: ctx.usage.as_ref(),
+        stream: ctx.stream,
+    });
+}
+
+/// Counts an open stream in the `basalt_open_streams` gauge for as long as it lives.
+pub struct OpenStream<'m>(&'m Metrics);
+
+impl<'m> OpenStream<'m> {
+    /// Count one more open stream.
+    pub fn new(metrics: &'m Metrics) -> Self {
+        metrics.open_streams.inc();
+        OpenStream(metrics)
+    }
+}
+
+impl Drop for OpenStream<'_> {
+    fn drop(&mut self) {
+        self.0.open_streams.dec();
+    }
+}

@@ -1,0 +1,172 @@
+//! The stream relay: a 200 ConverseStream answer (AWS event-stream frames) in, OpenAI SSE out,
+//! frame by frame as it arrives. Failures after the header (exceptions, decode errors,
+//! `streamIdle`, the total deadline) become one error event and no `[DONE]`. A client that
+//! hangs up ends the exchange; the half-read upstream connection is dropped, never pooled.
+
+use super::context::RequestCtx;
+use super::observe::OpenStream;
+use super::respond::{self, downstream};
+use super::upstream::Upstream;
+use crate::bedrock::eventstream::Decoder;
+use crate::error::GatewayError;
+use crate::metrics::Metrics;
+use crate::translate::stream::StreamTranslator;
+use bytes::Bytes;
+use pingora::prelude::*;
+use pingora::protocols::http::client::HttpSession;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// One stream being relayed.
+pub struct Relay<'a> {
+    /// The upstream whose connection is returned to the pool after a clean end.
+    pub upstream: &'a Upstream,
+    /// The open upstream exchange (response header read, status 200).
+    pub http: HttpSession,
+    /// When the upstream exchange started.
+    pub upstream_start: Instant,
+    /// `timeouts.streamIdle`.
+    pub idle: Duration,
+    /// `timeouts.total` from the start of the exchange.
+    pub deadline: Instant,
+    /// The event-stream → SSE state machine.
+    pub translator: StreamTranslator,
+}
+
+/// What one read from the upstream produced.
+enum Step {
+    /// Bytes (possibly no complete frame yet).
+    Bytes(Bytes),
+    /// The upstream ended the body.
+    End,
+    /// The client went away.
+    ClientGone(Box<Error>),
+    /// Bytes from the client (pipelining): stop watching it; writes still detect a close.
+    ClientSpoke,
+    /// A failure that becomes the error event.
+    Failed(GatewayError),
+}
+
+impl Relay<'_> {
+    /// Relay until the stream ends, the client leaves, or a deadline passes.
+    pub async fn run(
+        mut self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        metrics: &Metrics,
+        extra: &[(&'static str, String)],
+    ) -> Result<(), GatewayError> {
+        respond::sse_header(session, &ctx.request_id, extra).await?;
+        ctx.status = 200;
+        let _open = OpenStream::new(metrics);
+        let mut decoder = Decoder::new();
+        let mut out = Vec::with_capacity(4096);
+        let mut watch_client = true;
+        let mut clean_end = false;
+        loop {
+            match self.next(session, watch_client).await {
+                Step::Bytes(bytes) => self.decode(&mut decoder, &bytes, &mut out),
+                Step::End => {
+                    clean_end = decoder.pending() == 0;
+                    if !clean_end {
+                        let message = "the Bedrock stream ended inside a frame".into();
+                        let e = GatewayError::UpstreamBadResponse { message };
+                        self.translator.error(&e, &mut out);
+                    }
+                    break;
+                }
+                Step::ClientGone(e) => return Err(self.client_gone(ctx, &e)),
+                Step::ClientSpoke => watch_client = false,
+                Step::Failed(e) => {
+                    self.translator.error(&e, &mut out);
+                    break;
+                }
+            }
+            if self.translator.error_sent().is_some() {
+                break;
+            }
+            if !out.is_empty() {
+                let chunk = Bytes::from(std::mem::take(&mut out));
+                if let Err(e) = session.write_response_body(Some(chunk), false).await {
+                    return Err(self.client_gone(ctx, &e));
+                }
+                if ctx.ttft.is_none() && self.translator.output_sent() {
+                    ctx.ttft = Some(ctx.start.elapsed());
+                }
+            }
+        }
+        self.finish(session, ctx, out, clean_end).await
+    }
+
+    /// Wait for upstream bytes, watching for a client that hangs up while the upstream is
+    /// quiet (noticed now, not at the next write: dropping `http` closes the exchange).
+    async fn next(&mut self, session: &mut Session, watch_client: bool) -> Step {
+        let limit = (Instant::now() + self.idle).min(self.deadline);
+        let read = tokio::select! {
+            biased;
+            read = tokio::time::timeout_at(limit, self.http.read_response_body()) => read,
+            gone = session.read_body_or_idle(true), if watch_client => {
+                return match gone {
+                    Err(e) => Step::ClientGone(e),
+                    Ok(_) => Step::ClientSpoke,
+                };
+            }
+        };
+        match read {
+            Ok(Ok(Some(bytes))) => Step::Bytes(bytes),
+            Ok(Ok(None)) => Step::End,
+            Ok(Err(e)) => Step::Failed(super::exchange::upstream_error(&e)),
+            Err(_) => {
+                let message = if Instant::now() >= self.deadline {
+                    "the stream exceeded the route's total timeout".to_owned()
+                } else {
+                    format!("no stream event for {} ms", self.idle.as_millis())
+                };
+                Step::Failed(GatewayError::UpstreamTimeout { message })
+            }
+        }
+    }
+
+    fn decode(&mut self, decoder: &mut Decoder, bytes: &[u8], out: &mut Vec<u8>) {
+        decoder.push(bytes);
+        loop {
+            match decoder.next_frame() {
+                Ok(Some(frame)) => self.translator.on_frame(&frame, out),
+                Ok(None) => break,
+                Err(e) => {
+                    let e = GatewayError::UpstreamBadResponse { message: e.0 };
+                    self.translator.error(&e, out);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The client is gone: record what was produced; the upstream session is dropped.
+    fn client_gone(&self, ctx: &mut RequestCtx, e: &Error) -> GatewayError {
+        ctx.usage = self.translator.usage();
+        ctx.upstream = Some(self.upstream_start.elapsed());
+        downstream(e)
+    }
+
+    async fn finish(
+        mut self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+        mut out: Vec<u8>,
+        clean_end: bool,
+    ) -> Result<(), GatewayError> {
+        self.translator.finish(&mut out);
+        ctx.upstream = Some(self.upstream_start.elapsed());
+        ctx.usage = self.translator.usage();
+        ctx.error = self.translator.error_sent().cloned();
+        session
+            .write_response_body(Some(Bytes::from(out)), true)
+            .await
+            .map_err(|e| downstream(&e))?;
+        if clean_end && self.http.response_done() {
+            self.upstream.release(self.http).await;
+        }
+        Ok(())
+    }
+}

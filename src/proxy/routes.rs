@@ -1,0 +1,80 @@
+//! The route table, built once at start-up: each route with its backends' upstreams resolved,
+//! so a request selects a route by path and model without scanning backends.
+
+use super::upstream::Upstream;
+use crate::config::model::{Backend, Route};
+use crate::error::GatewayError;
+use std::sync::Arc;
+
+/// A route and the upstreams of its backends, in preference order.
+pub struct RouteEntry {
+    /// The validated route.
+    pub route: Route,
+    /// `route.backends` mapped to their upstream state, same order.
+    pub upstreams: Vec<Arc<Upstream>>,
+}
+
+/// Every route, in file order.
+pub struct RouteTable {
+    entries: Vec<RouteEntry>,
+}
+
+impl RouteTable {
+    /// Map each route's backends to their upstreams (by identity of the shared `Backend`).
+    pub fn new(routes: &[Route], upstreams: &[Arc<Upstream>]) -> Result<Self, String> {
+        let find = |b: &Arc<Backend>| {
+            upstreams
+                .iter()
+                .find(|u| Arc::ptr_eq(&u.backend, b))
+                .cloned()
+                .ok_or_else(|| format!("backend {} has no upstream", b.name))
+        };
+        let entries = routes
+            .iter()
+            .map(|r| {
+                let ups: Result<Vec<_>, String> = r.backends.iter().map(|(_, b)| find(b)).collect();
+                ups.map(|upstreams| RouteEntry {
+                    route: r.clone(),
+                    upstreams,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(RouteTable { entries })
+    }
+
+    /// Whether any route serves this path (whatever the model).
+    pub fn serves_path(&self, path: &str) -> bool {
+        self.entries.iter().any(|e| e.route.serves_path(path))
+    }
+
+    /// The first route (file order) whose match accepts both path and model.
+    pub fn select(&self, path: &str, model: &str) -> Result<&RouteEntry, GatewayError> {
+        self.entries
+            .iter()
+            .find(|e| {
+                e.route
+                    .matches
+                    .iter()
+                    .any(|m| m.matches_path(path) && m.matches_model(model))
+            })
+            .ok_or_else(|| GatewayError::ModelNotFound {
+                model: model.to_owned(),
+            })
+    }
+
+    /// Every model id a client may send: exact `matches[].model` values and the backends'
+    /// fixed models, first appearance first.
+    pub fn model_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for r in self.entries.iter().map(|e| &e.route) {
+            let exact = r.matches.iter().filter_map(|m| m.model.as_deref());
+            let fixed = r.backends.iter().filter_map(|(_, b)| b.model.as_deref());
+            for id in exact.filter(|m| !m.contains('*')).chain(fixed) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        ids
+    }
+}
