@@ -15,7 +15,7 @@ import urllib.request
 import openai
 import pytest
 
-from conftest import AK, API_KEY, BASALT, CLIENT_KEY, SK, TOKEN, TOKEN_AK, TOKEN_SK
+from conftest import AK, API_KEY, BASALT, CLIENT_KEY, ROOT, SK, TOKEN, TOKEN_AK, TOKEN_SK
 
 
 def raw(stack, method, path, body=None, headers=None, port=None):
@@ -428,7 +428,7 @@ def test_config_dump_guide_query_and_no_secrets(stack):
 
 
 def test_check_flag(tmp_path):
-    good = os.path.join(os.path.dirname(BASALT), "..", "..", "conf", "local.yaml")
+    good = os.path.join(ROOT, "conf", "local.yaml")  # not next to BASALT: CARGO_TARGET_DIR may be elsewhere
     assert subprocess.run([BASALT, "--config", good, "--check"], capture_output=True).returncode == 0
     bad = tmp_path / "bad.yaml"
     bad.write_text(open(good).read().replace("region: us-east-1", "regoin: us-east-1"))
