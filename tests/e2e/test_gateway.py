@@ -474,6 +474,12 @@ def test_stream_text_with_usage(stack, client):
 
 def test_stream_without_usage_option(stack, client):
     chunks = list(client.chat.completions.create(model="m", stream=True, messages=[{"role": "user", "content": "hi"}]))
+    # Content actually streamed (an empty stream would make the `all`s below vacuous) ...
+    assert len(chunks) >= 3, chunks
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.endswith("You said: hi"), text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    # ... and no chunk carries usage, nor is there a choices-less usage chunk.
     assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
 
 
