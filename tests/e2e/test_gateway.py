@@ -395,12 +395,40 @@ def test_body_over_cap_is_413_and_gateway_keeps_serving(stack, client):
 def test_gateway_survives_garbage(stack, client):
     import socket
 
-    for junk in (b"\x00\x01\x02 garbage\r\n\r\n", b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 5\r\n\r\n{"):
-        s = socket.create_connection(("127.0.0.1", stack.ports["gw"]), timeout=5)
-        s.sendall(junk)
+    from standins import raw_exchange
+
+    # An unparsable request head: Pingora itself answers 400 and closes (its body is empty
+    # today: see test_probe.py::test_malformed_request_gets_an_openai_error_body).
+    answers = raw_exchange(stack.ports["gw"], b"\x00\x01\x02 garbage\r\n\r\n", timeout=5)
+    assert [a[0] for a in answers] == [400], answers
+    # A body cut short by the client (it half-closes after 1 of 5 bytes): an OpenAI 400.
+    s = socket.create_connection(("127.0.0.1", stack.ports["gw"]), timeout=5)
+    try:
+        s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 5\r\n\r\n{")
+        s.shutdown(socket.SHUT_WR)
+        got = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    finally:
         s.close()
+    status, headers, data = raw_answer(got)
+    assert status == 400 and headers["content-type"] == "application/json", got
+    err = error_of(data)
+    assert err["type"] == "invalid_request_error" and "request body" in err["message"], err
+    # The gateway keeps serving.
     r = client.chat.completions.create(model="m", messages=[{"role": "user", "content": "ok?"}])
     assert r.choices[0].message.content
+
+
+def raw_answer(data):
+    from standins import parse_responses
+
+    answers = parse_responses(data)
+    assert len(answers) == 1, data
+    return answers[0]
 
 
 # --- admin and config -------------------------------------------------------------------------
