@@ -196,10 +196,20 @@ def test_one_mebibyte_request(stack, client):
 
 
 def test_models_list(stack):
-    status, _, data = raw(stack, "GET", "/v1/models")
-    assert status == 200
-    ids = [m["id"] for m in json.loads(data)["data"]]
-    assert "fixed" in ids and "amazon.nova-micro-v1:0" in ids
+    """Exactly the exact-match route models and the backends' fixed models of the conftest
+    config, each once; wildcard matches (`token-*`, `*`) are not models."""
+    status, headers, data = raw(stack, "GET", "/v1/models")
+    assert status == 200 and headers["content-type"] == "application/json"
+    listing = json.loads(data)
+    assert listing["object"] == "list"
+    ids = [m["id"] for m in listing["data"]]
+    assert sorted(ids) == sorted([
+        "fixed",  # route `fixed` matches this model exactly
+        "amazon.nova-micro-v1:0",  # backend sim-fixed's model
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",  # sim-profile's
+    ]), ids
+    for m in listing["data"]:
+        assert m["object"] == "model" and m["owned_by"] and isinstance(m["created"], int), m
 
 
 # --- upstream hygiene and signing -------------------------------------------------------------
