@@ -559,20 +559,31 @@ def test_stream_is_incremental(stack, client):
     assert stamps[0] < stamps[-1] / 3, stamps
 
 
-def test_stream_parses_with_botocore_event_stream(stack):
-    """The simulator's frames are real AWS event-stream (CRC-correct), checked by botocore."""
+def test_stream_relays_every_event_botocore_decodes(stack, client):
+    """The same request sent straight to the simulator (its event stream decoded by botocore,
+    CRCs checked) and through basalt: basalt's SSE carries exactly the text deltas botocore
+    decodes, in order, one chunk each, and the same stop reason and output token count."""
     import urllib.request
     from botocore.eventstream import EventStreamBuffer
 
+    text = "relay me exactly, all of it"
     req = urllib.request.Request(stack.sim_url("/model/m/converse-stream"), method="POST",
-                                 data=json.dumps({"messages": [{"role": "user", "content": [{"text": "hi"}]}]}).encode(),
+                                 data=json.dumps({"messages": [{"role": "user", "content": [{"text": text}]}]}).encode(),
                                  headers={"content-type": "application/json", "authorization": "Bearer " + API_KEY})
-    raw_bytes = urllib.request.urlopen(req).read()
     buf = EventStreamBuffer()
-    buf.add_data(raw_bytes)
-    kinds = [m.headers[":event-type"] for m in buf]
-    assert kinds[0] == "messageStart" and kinds[-2:] == ["messageStop", "metadata"]
-    assert "contentBlockStart" not in kinds  # text blocks get none
+    buf.add_data(urllib.request.urlopen(req).read())
+    events = [(m.headers[":event-type"], json.loads(m.payload)) for m in buf]
+    assert events[0][0] == "messageStart" and [k for k, _ in events[-2:]] == ["messageStop", "metadata"]
+    deltas = [p["delta"]["text"] for k, p in events if k == "contentBlockDelta"]
+    assert len(deltas) > 2
+
+    chunks = list(client.chat.completions.create(model="m", stream=True, stream_options={"include_usage": True},
+                                                 messages=[{"role": "user", "content": text}]))
+    relayed = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert relayed == deltas
+    assert events[-2][1]["stopReason"] == "end_turn"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage.completion_tokens == events[-1][1]["usage"]["outputTokens"]
 
 
 def test_stream_idle_timeout_is_an_error_event(stack, client):
