@@ -14,6 +14,7 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod json;
+pub mod logging;
 pub mod metrics;
 pub mod openai;
 pub mod proxy;

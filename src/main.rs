@@ -30,7 +30,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    basalt::server::init_logging();
+    basalt::logging::init();
     let config = match basalt::config::load(&cli.config) {
         Ok(c) => c,
         Err(e) => {

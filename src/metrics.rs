@@ -2,8 +2,10 @@
 //! GenAI semantic conventions; and the `GET /metrics` listener (default `0.0.0.0:15020`).
 //!
 //! Label values come from the configuration, the error enum and a bounded set of model ids that
-//! Bedrock has answered successfully (at most [`MAX_LEARNED_MODELS`]); anything else is `other`,
-//! so a client cannot create series by sending odd model names.
+//! Bedrock has served, i.e. answered with 2xx when called with that id (at most
+//! [`MAX_LEARNED_MODELS`], each at most [`MAX_LABEL_BYTES`]); anything else is `other`. A
+//! client's `model` is never learned by itself: when the backend fixes the model, Bedrock serves
+//! the fixed id, not the client's string, so no client input can create a series.
 
 use crate::config::model::Config;
 use crate::openai::Usage;
@@ -20,6 +22,9 @@ use std::time::Duration;
 
 /// Distinct model ids learned from successful answers (beyond the configured ones).
 pub const MAX_LEARNED_MODELS: usize = 256;
+/// Longest model id learned as a label value (Bedrock ids and ARNs are shorter). Configured
+/// models are labels whatever their length: the operator wrote them.
+pub const MAX_LABEL_BYTES: usize = 128;
 /// The label value for a model that is neither configured nor learned, and for "no route".
 pub const OTHER: &str = "other";
 
@@ -57,9 +62,10 @@ const MODEL_LABELS: &[&str] = &[
 pub struct Observation<'a> {
     pub route: Option<&'a str>,
     pub backend: Option<&'a str>,
-    /// The client's `model`.
+    /// The client's `model`: a label value only when configured or already learned.
     pub request_model: Option<&'a str>,
-    /// The Bedrock model id called.
+    /// The Bedrock model id called. Learned as a label value when `status` is 2xx, so a 2xx
+    /// `status` must mean that Bedrock answered 2xx for this id.
     pub response_model: Option<&'a str>,
     pub status: u16,
     /// `GatewayError::metric_label()`, or `None` for success.
@@ -172,29 +178,40 @@ impl Metrics {
         Ok(m)
     }
 
-    /// The bounded label value for a model id. A model Bedrock answered successfully is learned
-    /// (up to [`MAX_LEARNED_MODELS`]); failures never create a value.
-    pub fn model_label<'a>(&self, model: Option<&'a str>, success: bool) -> &'a str {
+    /// The label value for a model id: itself when configured or learned, else `other`.
+    /// Never creates a value.
+    pub fn model_label<'a>(&self, model: Option<&'a str>) -> &'a str {
         let Some(model) = model else {
             return OTHER;
         };
         if self.configured_models.contains(model) {
             return model;
         }
-        if let Ok(learned) = self.learned_models.read() {
-            if learned.contains(model) {
-                return model;
-            }
-            if !success || learned.len() >= MAX_LEARNED_MODELS {
-                return OTHER;
+        if model.len() <= MAX_LABEL_BYTES {
+            if let Ok(learned) = self.learned_models.read() {
+                if learned.contains(model) {
+                    return model;
+                }
             }
         }
-        match self.learned_models.write() {
-            Ok(mut learned) if learned.len() < MAX_LEARNED_MODELS => {
-                learned.insert(model.to_owned());
-                model
+        OTHER
+    }
+
+    /// Learn a model id Bedrock served (answered 2xx for), up to [`MAX_LEARNED_MODELS`] ids of at
+    /// most [`MAX_LABEL_BYTES`].
+    fn learn(&self, served: &str) {
+        if served.len() > MAX_LABEL_BYTES || self.configured_models.contains(served) {
+            return;
+        }
+        if let Ok(learned) = self.learned_models.read() {
+            if learned.contains(served) || learned.len() >= MAX_LEARNED_MODELS {
+                return;
             }
-            _ => OTHER,
+        }
+        if let Ok(mut learned) = self.learned_models.write() {
+            if learned.len() < MAX_LEARNED_MODELS {
+                learned.insert(served.to_owned());
+            }
         }
     }
 
@@ -202,8 +219,14 @@ impl Metrics {
     pub fn observe(&self, o: &Observation<'_>) {
         let success = (200..300).contains(&o.status);
         let route = o.route.unwrap_or(OTHER);
-        let request_model = self.model_label(o.request_model, success);
-        let response_model = self.model_label(o.response_model, success);
+        if let (true, Some(served)) = (success, o.response_model) {
+            self.learn(served);
+        }
+        // The request model is labelled only if it is configured or was served at some point
+        // (with a pass-through backend it is the id just served): the client's string alone
+        // never creates a value.
+        let request_model = self.model_label(o.request_model);
+        let response_model = self.model_label(o.response_model);
         let base = [OPERATION, SYSTEM, request_model, response_model, route];
         let error_type = o.error_type.unwrap_or("");
 
@@ -363,23 +386,108 @@ routes:
     #[test]
     fn model_labels_are_bounded() {
         let m = Metrics::new(&config()).unwrap();
-        assert_eq!(m.model_label(Some("fixed"), false), "fixed");
+        assert_eq!(m.model_label(Some("fixed")), "fixed");
         assert_eq!(
-            m.model_label(Some("amazon.nova-micro-v1:0"), false),
+            m.model_label(Some("amazon.nova-micro-v1:0")),
             "amazon.nova-micro-v1:0"
         );
-        // A failed request with an odd model creates nothing.
-        assert_eq!(m.model_label(Some("junk-1"), false), OTHER);
-        assert_eq!(m.model_label(Some("junk-1"), false), OTHER);
-        // A model Bedrock answered is learned, up to the cap.
-        assert_eq!(m.model_label(Some("m-0"), true), "m-0");
-        assert_eq!(m.model_label(Some("m-0"), false), "m-0");
+        // Looking a name up creates nothing.
+        assert_eq!(m.model_label(Some("junk-1")), OTHER);
+        assert_eq!(m.model_label(Some("junk-1")), OTHER);
+        // A model Bedrock served is learned, up to the cap.
+        m.learn("m-0");
+        assert_eq!(m.model_label(Some("m-0")), "m-0");
         for i in 1..MAX_LEARNED_MODELS + 10 {
             let name = format!("m-{i}");
-            let got = m.model_label(Some(&name), true).to_owned();
+            m.learn(&name);
+            let got = m.model_label(Some(&name)).to_owned();
             assert_eq!(got == name, i < MAX_LEARNED_MODELS, "{i}");
         }
-        assert_eq!(m.model_label(None, true), OTHER);
+        assert_eq!(m.model_label(None), OTHER);
+        let long = "z".repeat(MAX_LABEL_BYTES + 1);
+        let m = Metrics::new(&config()).unwrap();
+        m.learn(&long);
+        assert_eq!(m.model_label(Some(&long)), OTHER);
+    }
+
+    fn finished<'a>(
+        request_model: &'a str,
+        response_model: &'a str,
+        status: u16,
+    ) -> Observation<'a> {
+        Observation {
+            route: Some("r"),
+            backend: Some("b"),
+            request_model: Some(request_model),
+            response_model: Some(response_model),
+            status,
+            error_type: None,
+            duration: Duration::from_millis(30),
+            ttft: Some(Duration::from_millis(10)),
+            upstream: Some(Duration::from_millis(25)),
+            usage: None,
+            stream: false,
+        }
+    }
+
+    /// The distinct values of `label` in the exposition.
+    fn label_values(text: &str, label: &str) -> HashSet<String> {
+        let key = format!("{label}=\"");
+        text.match_indices(&key)
+            .filter_map(|(i, _)| {
+                let rest = &text[i + key.len()..];
+                rest.find('"').map(|end| rest[..end].to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn client_model_names_create_no_series_when_the_backend_fixes_the_model() {
+        let m = Metrics::new(&config()).unwrap();
+        m.observe(&finished("fixed", "amazon.nova-micro-v1:0", 200));
+        let baseline = m.render().len();
+        // Bedrock served the fixed model every time: the client's names were never served.
+        for i in 0..1000 {
+            let name = format!("{i}-{}", "x".repeat(4096));
+            m.observe(&finished(&name, "amazon.nova-micro-v1:0", 200));
+        }
+        let text = String::from_utf8(m.render()).unwrap();
+        let requested = label_values(&text, "gen_ai_request_model");
+        assert_eq!(
+            requested,
+            HashSet::from(["fixed".to_owned(), OTHER.to_owned()])
+        );
+        let responded = label_values(&text, "gen_ai_response_model");
+        assert_eq!(
+            responded,
+            HashSet::from(["amazon.nova-micro-v1:0".to_owned()])
+        );
+        // One more request-model value (`other`) than the baseline, nothing per client name.
+        assert!(text.len() < 2 * baseline + 1024, "{} bytes", text.len());
+        assert!(text.len() < 32 * 1024, "{} bytes", text.len());
+    }
+
+    #[test]
+    fn served_model_ids_are_learned_only_when_short_and_answered() {
+        let m = Metrics::new(&config()).unwrap();
+        // A pass-through backend: Bedrock was called with the client's name.
+        for i in 0..1000 {
+            let name = format!("{i}-{}", "y".repeat(MAX_LABEL_BYTES));
+            m.observe(&finished(&name, &name, 200));
+        }
+        // Failures never teach a name.
+        for i in 0..1000 {
+            let name = format!("failed-{i}");
+            m.observe(&finished(&name, &name, 400));
+        }
+        m.observe(&finished("served-1", "served-1", 200));
+        let text = String::from_utf8(m.render()).unwrap();
+        let requested = label_values(&text, "gen_ai_request_model");
+        assert_eq!(
+            requested,
+            HashSet::from(["served-1".to_owned(), OTHER.to_owned()])
+        );
+        assert!(text.len() < 32 * 1024, "{} bytes", text.len());
     }
 
     #[test]

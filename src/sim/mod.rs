@@ -63,20 +63,23 @@ impl Default for SimOptions {
     }
 }
 
-/// A request as received (raw path, all headers, exact body).
+/// A request as received (raw path, all headers, exact body up to [`RECORD_BODY_MAX`] bytes).
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// The body, or its first [`RECORD_BODY_MAX`] bytes when `body_len` is larger.
     pub body: Bytes,
+    /// The length of the body received.
+    pub body_len: usize,
     /// The client's address (`ip:port`): distinct ports = distinct connections.
     pub peer: String,
 }
 
 pub struct Simulator {
     options: SimOptions,
-    recorded: Mutex<VecDeque<Recorded>>,
+    recorded: Mutex<Records>,
     streams: StreamStats,
     prompt_cache: PromptCache,
 }
@@ -153,13 +156,33 @@ impl PromptCache {
     }
 }
 
+/// Requests kept for `GET /_sim/requests`, newest last.
 const RECORD_MAX: usize = 200;
+/// Bytes kept for them (bodies, headers, paths), oldest dropped first.
+pub const RECORD_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// A longer body is kept truncated to this (`body_bytes` and `truncated` say so).
+pub const RECORD_BODY_MAX: usize = 4 * 1024 * 1024;
+
+/// The recorded requests and the bytes they hold.
+#[derive(Default)]
+struct Records {
+    list: VecDeque<Recorded>,
+    bytes: usize,
+}
+
+impl Recorded {
+    /// The bytes this record keeps in memory (approximately: the variable-length parts).
+    fn size(&self) -> usize {
+        let headers: usize = self.headers.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.method.len() + self.path.len() + headers + self.body.len() + self.peer.len()
+    }
+}
 
 impl Simulator {
     pub fn new(options: SimOptions) -> Self {
         Simulator {
             options,
-            recorded: Mutex::new(VecDeque::new()),
+            recorded: Mutex::new(Records::default()),
             streams: StreamStats::default(),
             prompt_cache: PromptCache::default(),
         }
@@ -261,11 +284,17 @@ impl Simulator {
         if !self.options.record {
             return;
         }
+        let size = r.size();
         if let Ok(mut q) = self.recorded.lock() {
-            if q.len() >= RECORD_MAX {
-                q.pop_front();
+            while !q.list.is_empty()
+                && (q.list.len() >= RECORD_MAX || q.bytes + size > RECORD_MAX_BYTES)
+            {
+                if let Some(old) = q.list.pop_front() {
+                    q.bytes = q.bytes.saturating_sub(old.size());
+                }
             }
-            q.push_back(r);
+            q.bytes += size;
+            q.list.push_back(r);
         }
     }
 
@@ -274,13 +303,16 @@ impl Simulator {
             .recorded
             .lock()
             .map(|q| {
-                q.iter()
+                q.list
+                    .iter()
                     .map(|r| {
                         json!({
                             "method": r.method,
                             "path": r.path,
                             "headers": r.headers,
                             "body": String::from_utf8_lossy(&r.body),
+                            "body_bytes": r.body_len,
+                            "truncated": r.body.len() < r.body_len,
                             "peer": r.peer,
                         })
                     })
@@ -311,7 +343,7 @@ impl Simulator {
         if path.starts_with("/_sim/requests") {
             if method == "DELETE" {
                 if let Ok(mut q) = self.recorded.lock() {
-                    q.clear();
+                    *q = Records::default();
                 }
                 return Answer::json(200, b"[]".to_vec());
             }
@@ -321,7 +353,8 @@ impl Simulator {
             method: method.into(),
             path: path.into(),
             headers: headers.to_vec(),
-            body: Bytes::copy_from_slice(body),
+            body: Bytes::copy_from_slice(&body[..body.len().min(RECORD_BODY_MAX)]),
+            body_len: body.len(),
             peer: peer.to_owned(),
         });
         let Some(rest) = path.strip_prefix("/model/") else {
@@ -957,6 +990,51 @@ mod tests {
             t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs(),
             1_700_000_000
         );
+    }
+
+    fn recorded(sim: &Simulator) -> Vec<Value> {
+        serde_json::from_slice::<Vec<Value>>(&sim.recorded_json()).unwrap()
+    }
+
+    #[test]
+    fn the_record_is_bounded_in_bytes() {
+        let sim = Simulator::new(SimOptions {
+            verify: false,
+            ..SimOptions::default()
+        });
+        let headers = vec![("host".to_owned(), "h".to_owned())];
+        // 20 bodies of 1 MiB: only the newest that fit in RECORD_MAX_BYTES are kept, whole.
+        for i in 0..20u8 {
+            let body = vec![b'a' + i; 1024 * 1024];
+            sim.answer("POST", "/model/m/converse", &headers, &body, "p");
+        }
+        let held = sim.recorded.lock().unwrap().bytes;
+        assert!(held <= RECORD_MAX_BYTES, "{held}");
+        let list = recorded(&sim);
+        assert_eq!(list.len(), RECORD_MAX_BYTES / (1024 * 1024) - 1);
+        let last = list.last().unwrap();
+        assert_eq!(last["body"].as_str().unwrap().len(), 1024 * 1024);
+        assert!(last["body"].as_str().unwrap().starts_with('t'));
+        assert_eq!(last["truncated"], false);
+
+        // A body over RECORD_BODY_MAX is kept truncated, with its real length.
+        let big = vec![b'z'; RECORD_BODY_MAX + 10];
+        sim.answer("POST", "/model/m/converse", &headers, &big, "p");
+        let list = recorded(&sim);
+        let last = list.last().unwrap();
+        assert_eq!(last["body"].as_str().unwrap().len(), RECORD_BODY_MAX);
+        assert_eq!(last["body_bytes"], RECORD_BODY_MAX + 10);
+        assert_eq!(last["truncated"], true);
+        assert!(sim.recorded.lock().unwrap().bytes <= RECORD_MAX_BYTES);
+
+        // Small requests are still capped by count; DELETE empties the record.
+        for _ in 0..RECORD_MAX + 5 {
+            sim.answer("POST", "/model/m/converse", &headers, b"{}", "p");
+        }
+        assert_eq!(recorded(&sim).len(), RECORD_MAX);
+        sim.answer("DELETE", "/_sim/requests", &[], b"", "p");
+        assert!(recorded(&sim).is_empty());
+        assert_eq!(sim.recorded.lock().unwrap().bytes, 0);
     }
 
     #[test]
