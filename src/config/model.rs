@@ -272,25 +272,41 @@ mod duration_ms {
     }
 }
 
-/// Parse `100ms`, `5s`, `2m`, `1h` (also `1.5s`).
-pub fn parse_duration(s: &str) -> Option<Duration> {
+/// Why a duration string was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationError {
+    /// Not a number followed by `ms`, `s`, `m` or `h`.
+    Syntax,
+    /// Too large for a `Duration`.
+    Overflow,
+}
+
+/// Parse `100ms`, `5s`, `2m`, `1h` (also `1.5s`; a bare number is seconds) without panicking.
+/// `humantime` is not used: it refuses `1.5s` and bare numbers, and accepts forms (`1h 30m`,
+/// `2days`) this format never had.
+pub fn try_parse_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => s.split_at(i),
         None => (s, "s"),
     };
-    let value: f64 = num.trim().parse().ok()?;
-    if !value.is_finite() || value < 0.0 {
-        return None;
+    let value: f64 = num.trim().parse().map_err(|_| DurationError::Syntax)?;
+    if value.is_nan() || value < 0.0 {
+        return Err(DurationError::Syntax);
     }
     let secs = match unit {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return None,
+        _ => return Err(DurationError::Syntax),
     };
-    Some(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| DurationError::Overflow)
+}
+
+/// [`try_parse_duration`], for callers that only need to know whether it parsed.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    try_parse_duration(s).ok()
 }
 
 #[cfg(test)]
@@ -317,6 +333,25 @@ mod tests {
         assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("10x"), None);
         assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("1e3s"), None);
+        assert_eq!(parse_duration(".s"), None);
+    }
+
+    #[test]
+    fn overflowing_duration_is_an_error_not_a_panic() {
+        assert_eq!(
+            try_parse_duration("99999999999999999999h"),
+            Err(DurationError::Overflow)
+        );
+        assert_eq!(
+            try_parse_duration("1e400"),
+            Err(DurationError::Syntax),
+            "exponents are not part of the syntax"
+        );
+        assert_eq!(
+            try_parse_duration(&"9".repeat(400)),
+            Err(DurationError::Overflow)
+        );
     }
 
     #[test]
