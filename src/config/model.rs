@@ -262,6 +262,22 @@ pub struct ServerSettings {
     pub grace_period: Duration,
 }
 
+impl Config {
+    /// Things that are valid but probably not meant, for the log at start-up: the admin
+    /// endpoint on a non-loopback address (metrics on `0.0.0.0` is the documented default).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.admin.ip().to_canonical().is_loopback() {
+            out.push(format!(
+                "admin.address: {} is not a loopback address; /config_dump (routes, backends, \
+                 secret names) and the health endpoints are reachable from the network",
+                self.admin
+            ));
+        }
+        out
+    }
+}
+
 /// Durations appear in `/config_dump` as strings like `"1500ms"`.
 mod duration_ms {
     use serde::Serializer;
@@ -352,6 +368,29 @@ mod tests {
             try_parse_duration(&"9".repeat(400)),
             Err(DurationError::Overflow)
         );
+    }
+
+    #[test]
+    fn admin_off_loopback_is_warned_about() {
+        let mut c = crate::config::load_str(
+            "listeners: [{name: l, address: 127.0.0.1:8080}]",
+            std::path::Path::new("."),
+            &|_| None,
+        )
+        .unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        c.metrics = "0.0.0.0:15020".parse().unwrap();
+        assert!(c.warnings().is_empty(), "metrics on 0.0.0.0 is the default");
+        c.admin = "0.0.0.0:15000".parse().unwrap();
+        let w = c.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].starts_with("admin.address: 0.0.0.0:15000 is not a loopback address")
+                && w[0].contains("/config_dump"),
+            "{w:?}"
+        );
+        c.admin = "[::ffff:127.0.0.1]:15000".parse().unwrap();
+        assert!(c.warnings().is_empty(), "IPv4-mapped loopback is loopback");
     }
 
     #[test]
