@@ -13,6 +13,11 @@ use std::time::Duration;
 
 pub const DEFAULT_NAMESPACE: &str = "default";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// `listeners[].limits.maxConcurrentRequests` when not set.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
+/// The longest duration any config key accepts (one year); longer ones are refused so that
+/// `Instant + duration` can never overflow at runtime.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -59,6 +64,9 @@ pub struct Backend {
     pub endpoint: Endpoint,
     pub auth: BackendAuth,
     pub ca_file: Option<PathBuf>,
+    /// The certificates of `ca_file` as DER, in file order, checked at load (each parses as
+    /// X.509 and is accepted as a trust anchor); `Some` exactly when `ca_file` is.
+    pub ca_certs: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
