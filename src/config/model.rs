@@ -15,6 +15,14 @@ pub const DEFAULT_NAMESPACE: &str = "default";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// `listeners[].limits.maxConcurrentRequests` when not set.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
+/// `listeners[].limits.maxMessages` when not set.
+pub const DEFAULT_MAX_MESSAGES: usize = 10_000;
+/// `listeners[].limits.maxContentParts` when not set.
+pub const DEFAULT_MAX_CONTENT_PARTS: usize = 100_000;
+/// `listeners[].limits.maxTools` when not set.
+pub const DEFAULT_MAX_TOOLS: usize = 1024;
+/// `server.maxInFlightBodyBytes` when not set (256 MiB).
+pub const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// The longest duration any config key accepts (one year); longer ones are refused so that
 /// `Instant + duration` can never overflow at runtime.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -43,6 +51,33 @@ pub struct Listener {
     pub api_keys: Option<Vec<(String, Secret)>>,
     pub max_body_bytes: usize,
     pub max_concurrent_requests: usize,
+    /// Limits on the shape of one request body (`/config_dump` shows them beside
+    /// `maxBodyBytes`).
+    #[serde(flatten)]
+    pub limits: RequestLimits,
+}
+
+/// Per-request limits on the parsed body, from `listeners[].limits`; each is at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestLimits {
+    /// Most `messages` entries one request may carry (`maxMessages`).
+    pub max_messages: usize,
+    /// Most content parts (text/image/file parts across all messages, plus system parts) in
+    /// one request (`maxContentParts`).
+    pub max_content_parts: usize,
+    /// Most `tools` entries one request may carry (`maxTools`).
+    pub max_tools: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_messages: DEFAULT_MAX_MESSAGES,
+            max_content_parts: DEFAULT_MAX_CONTENT_PARTS,
+            max_tools: DEFAULT_MAX_TOOLS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -268,6 +303,9 @@ pub struct ServerSettings {
     pub threads: usize,
     #[serde(with = "duration_ms")]
     pub grace_period: Duration,
+    /// Process-wide budget of request-body bytes held in memory at once; at least the
+    /// largest listener `max_body_bytes`.
+    pub max_in_flight_body_bytes: usize,
 }
 
 impl Config {

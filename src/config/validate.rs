@@ -44,7 +44,7 @@ pub(super) fn validate(file: raw::File, base: &Path) -> Result<Config, ConfigErr
     // Policies first: routes carry the prompt-caching policy that targets them.
     let policies = policies(&file.policies, &file.routes, &mut errors);
     let routes = routes(&file, &backends, &policies, &mut errors);
-    let server = server(file.server.as_ref(), &mut errors);
+    let server = server(file.server.as_ref(), &listeners, &mut errors);
     if !errors.is_empty() {
         return Err(ConfigError(errors));
     }
@@ -137,7 +137,11 @@ pub(super) fn duration_field(
     })
 }
 
-fn server(s: Option<&raw::Server>, errors: &mut Vec<String>) -> ServerSettings {
+fn server(
+    s: Option<&raw::Server>,
+    listeners: &[(usize, Listener)],
+    errors: &mut Vec<String>,
+) -> ServerSettings {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -156,8 +160,28 @@ fn server(s: Option<&raw::Server>, errors: &mut Vec<String>) -> ServerSettings {
         "server.gracePeriod",
         errors,
     );
+    let set = s.and_then(|s| s.max_in_flight_body_bytes);
+    let budget = limit(
+        set,
+        DEFAULT_MAX_IN_FLIGHT_BODY_BYTES,
+        "server.maxInFlightBodyBytes",
+        errors,
+    );
+    // The first listener with the largest body limit.
+    let largest = listeners
+        .iter()
+        .max_by_key(|(i, l)| (l.max_body_bytes, std::cmp::Reverse(*i)));
+    if let Some((i, l)) = largest.filter(|(_, l)| l.max_body_bytes > budget) {
+        let note = if set.is_none() { " (the default)" } else { "" };
+        errors.push(format!(
+            "server.maxInFlightBodyBytes: {budget}{note} is less than \
+             listeners[{i}].limits.maxBodyBytes ({}); such a body could never be admitted",
+            l.max_body_bytes
+        ));
+    }
     ServerSettings {
         threads,
         grace_period,
+        max_in_flight_body_bytes: budget,
     }
 }

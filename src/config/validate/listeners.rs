@@ -78,6 +78,19 @@ fn listener(
         DEFAULT_MAX_CONCURRENT_REQUESTS,
         "maxConcurrentRequests",
     );
+    let limits = RequestLimits {
+        max_messages: get(
+            raw.and_then(|l| l.max_messages),
+            DEFAULT_MAX_MESSAGES,
+            "maxMessages",
+        ),
+        max_content_parts: get(
+            raw.and_then(|l| l.max_content_parts),
+            DEFAULT_MAX_CONTENT_PARTS,
+            "maxContentParts",
+        ),
+        max_tools: get(raw.and_then(|l| l.max_tools), DEFAULT_MAX_TOOLS, "maxTools"),
+    };
     Some(Listener {
         name: l.name.clone(),
         namespace: ns(&l.namespace),
@@ -86,6 +99,7 @@ fn listener(
         api_keys,
         max_body_bytes,
         max_concurrent_requests,
+        limits,
     })
 }
 

@@ -46,6 +46,15 @@ fn base_loads_with_defaults() {
     let l = &c.listeners[0];
     assert_eq!(l.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
     assert_eq!(l.max_concurrent_requests, 4096);
+    assert_eq!(
+        l.limits,
+        RequestLimits {
+            max_messages: 10_000,
+            max_content_parts: 100_000,
+            max_tools: 1024
+        }
+    );
+    assert_eq!(c.server.max_in_flight_body_bytes, 256 * 1024 * 1024);
     assert!(c.backends[0].ca_file.is_none() && c.backends[0].ca_certs.is_none());
 }
 
@@ -201,13 +210,18 @@ fn endpoint_port_must_fit() {
 fn zero_counts_and_limits_are_refused() {
     let text = BASE.replace(
         "address: 0.0.0.0:8080",
-        "address: 0.0.0.0:8080\n    limits: {maxBodyBytes: 0, maxConcurrentRequests: 0}",
-    ) + "server: {threads: 0}\n";
+        "address: 0.0.0.0:8080\n    limits: {maxBodyBytes: 0, maxConcurrentRequests: 0, \
+         maxMessages: 0, maxContentParts: 0, maxTools: 0}",
+    ) + "server: {threads: 0, maxInFlightBodyBytes: 0}\n";
     let e = errors(&text);
     for key in [
         "listeners[0].limits.maxBodyBytes",
         "listeners[0].limits.maxConcurrentRequests",
+        "listeners[0].limits.maxMessages",
+        "listeners[0].limits.maxContentParts",
+        "listeners[0].limits.maxTools",
         "server.threads",
+        "server.maxInFlightBodyBytes",
     ] {
         assert!(
             has(&e, &format!("{key}: must be at least 1")),
@@ -240,6 +254,66 @@ fn zero_counts_and_limits_are_refused() {
             "{key}: {e:?}"
         );
     }
+}
+
+#[test]
+fn new_limits_parse_and_show_in_the_dump_model() {
+    let text = BASE.replace(
+        "address: 0.0.0.0:8080",
+        "address: 0.0.0.0:8080\n    limits: {maxBodyBytes: 1000, maxMessages: 5, maxContentParts: 6, maxTools: 7}",
+    ) + "server: {maxInFlightBodyBytes: 1000}\n";
+    let c = load(&text).unwrap();
+    let l = &c.listeners[0];
+    assert_eq!(
+        (
+            l.limits.max_messages,
+            l.limits.max_content_parts,
+            l.limits.max_tools
+        ),
+        (5, 6, 7)
+    );
+    assert_eq!(c.server.max_in_flight_body_bytes, 1000);
+    let v = serde_json::to_value(l).unwrap();
+    assert_eq!(v["maxBodyBytes"], 1000);
+    assert_eq!(v["maxMessages"], 5);
+    assert_eq!(v["maxContentParts"], 6);
+    assert_eq!(v["maxTools"], 7);
+    let s = serde_json::to_value(c.server).unwrap();
+    assert_eq!(s["maxInFlightBodyBytes"], 1000);
+
+    let e = errors(&text.replace("maxTools: 7", "maxTools: 7, maxToolz: 8"));
+    assert!(
+        e[0].starts_with("listeners[0].limits.maxToolz: unknown key"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn body_budget_must_hold_the_largest_body() {
+    let text = BASE.replace(
+        "address: 0.0.0.0:8080",
+        "address: 0.0.0.0:8080\n    limits: {maxBodyBytes: 2000}",
+    );
+    let e = errors(&(text.clone() + "server: {maxInFlightBodyBytes: 1999}\n"));
+    assert_eq!(
+        e,
+        [
+            "server.maxInFlightBodyBytes: 1999 is less than listeners[0].limits.maxBodyBytes \
+          (2000); such a body could never be admitted"
+        ]
+    );
+    let big = BASE.replace(
+        "address: 0.0.0.0:8080",
+        "address: 0.0.0.0:8080\n    limits: {maxBodyBytes: 536870912}",
+    );
+    let e = errors(&big);
+    assert!(
+        e[0].starts_with(
+            "server.maxInFlightBodyBytes: 268435456 (the default) is less than listeners[0]"
+        ),
+        "{e:?}"
+    );
+    load(&(text + "server: {maxInFlightBodyBytes: 2000}\n")).unwrap();
 }
 
 #[test]
