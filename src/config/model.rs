@@ -13,6 +13,19 @@ use std::time::Duration;
 
 pub const DEFAULT_NAMESPACE: &str = "default";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// `listeners[].limits.maxConcurrentRequests` when not set.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
+/// `listeners[].limits.maxMessages` when not set.
+pub const DEFAULT_MAX_MESSAGES: usize = 10_000;
+/// `listeners[].limits.maxContentParts` when not set.
+pub const DEFAULT_MAX_CONTENT_PARTS: usize = 100_000;
+/// `listeners[].limits.maxTools` when not set.
+pub const DEFAULT_MAX_TOOLS: usize = 1024;
+/// `server.maxInFlightBodyBytes` when not set (256 MiB).
+pub const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// The longest duration any config key accepts (one year); longer ones are refused so that
+/// `Instant + duration` can never overflow at runtime.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -38,6 +51,33 @@ pub struct Listener {
     pub api_keys: Option<Vec<(String, Secret)>>,
     pub max_body_bytes: usize,
     pub max_concurrent_requests: usize,
+    /// Limits on the shape of one request body (`/config_dump` shows them beside
+    /// `maxBodyBytes`).
+    #[serde(flatten)]
+    pub limits: RequestLimits,
+}
+
+/// Per-request limits on the parsed body, from `listeners[].limits`; each is at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestLimits {
+    /// Most `messages` entries one request may carry (`maxMessages`).
+    pub max_messages: usize,
+    /// Most content parts (text/image/file parts across all messages, plus system parts) in
+    /// one request (`maxContentParts`).
+    pub max_content_parts: usize,
+    /// Most `tools` entries one request may carry (`maxTools`).
+    pub max_tools: usize,
+}
+
+impl Default for RequestLimits {
+    fn default() -> Self {
+        RequestLimits {
+            max_messages: DEFAULT_MAX_MESSAGES,
+            max_content_parts: DEFAULT_MAX_CONTENT_PARTS,
+            max_tools: DEFAULT_MAX_TOOLS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +99,9 @@ pub struct Backend {
     pub endpoint: Endpoint,
     pub auth: BackendAuth,
     pub ca_file: Option<PathBuf>,
+    /// The certificates of `ca_file` as DER, in file order, checked at load (each parses as
+    /// X.509 and is accepted as a trust anchor); `Some` exactly when `ca_file` is.
+    pub ca_certs: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -260,6 +303,25 @@ pub struct ServerSettings {
     pub threads: usize,
     #[serde(with = "duration_ms")]
     pub grace_period: Duration,
+    /// Process-wide budget of request-body bytes held in memory at once; at least the
+    /// largest listener `max_body_bytes`.
+    pub max_in_flight_body_bytes: usize,
+}
+
+impl Config {
+    /// Things that are valid but probably not meant, for the log at start-up: the admin
+    /// endpoint on a non-loopback address (metrics on `0.0.0.0` is the documented default).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.admin.ip().to_canonical().is_loopback() {
+            out.push(format!(
+                "admin.address: {} is not a loopback address; /config_dump (routes, backends, \
+                 secret names) and the health endpoints are reachable from the network",
+                self.admin
+            ));
+        }
+        out
+    }
 }
 
 /// Durations appear in `/config_dump` as strings like `"1500ms"`.
@@ -272,25 +334,41 @@ mod duration_ms {
     }
 }
 
-/// Parse `100ms`, `5s`, `2m`, `1h` (also `1.5s`).
-pub fn parse_duration(s: &str) -> Option<Duration> {
+/// Why a duration string was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DurationError {
+    /// Not a number followed by `ms`, `s`, `m` or `h`.
+    Syntax,
+    /// Too large for a `Duration`.
+    Overflow,
+}
+
+/// Parse `100ms`, `5s`, `2m`, `1h` (also `1.5s`; a bare number is seconds) without panicking.
+/// `humantime` is not used: it refuses `1.5s` and bare numbers, and accepts forms (`1h 30m`,
+/// `2days`) this format never had.
+pub fn try_parse_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => s.split_at(i),
         None => (s, "s"),
     };
-    let value: f64 = num.trim().parse().ok()?;
-    if !value.is_finite() || value < 0.0 {
-        return None;
+    let value: f64 = num.trim().parse().map_err(|_| DurationError::Syntax)?;
+    if value.is_nan() || value < 0.0 {
+        return Err(DurationError::Syntax);
     }
     let secs = match unit {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return None,
+        _ => return Err(DurationError::Syntax),
     };
-    Some(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| DurationError::Overflow)
+}
+
+/// [`try_parse_duration`], for callers that only need to know whether it parsed.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    try_parse_duration(s).ok()
 }
 
 #[cfg(test)]
@@ -317,6 +395,48 @@ mod tests {
         assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("10x"), None);
         assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("1e3s"), None);
+        assert_eq!(parse_duration(".s"), None);
+    }
+
+    #[test]
+    fn overflowing_duration_is_an_error_not_a_panic() {
+        assert_eq!(
+            try_parse_duration("99999999999999999999h"),
+            Err(DurationError::Overflow)
+        );
+        assert_eq!(
+            try_parse_duration("1e400"),
+            Err(DurationError::Syntax),
+            "exponents are not part of the syntax"
+        );
+        assert_eq!(
+            try_parse_duration(&"9".repeat(400)),
+            Err(DurationError::Overflow)
+        );
+    }
+
+    #[test]
+    fn admin_off_loopback_is_warned_about() {
+        let mut c = crate::config::load_str(
+            "listeners: [{name: l, address: 127.0.0.1:8080}]",
+            std::path::Path::new("."),
+            &|_| None,
+        )
+        .unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        c.metrics = "0.0.0.0:15020".parse().unwrap();
+        assert!(c.warnings().is_empty(), "metrics on 0.0.0.0 is the default");
+        c.admin = "0.0.0.0:15000".parse().unwrap();
+        let w = c.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].starts_with("admin.address: 0.0.0.0:15000 is not a loopback address")
+                && w[0].contains("/config_dump"),
+            "{w:?}"
+        );
+        c.admin = "[::ffff:127.0.0.1]:15000".parse().unwrap();
+        assert!(c.warnings().is_empty(), "IPv4-mapped loopback is loopback");
     }
 
     #[test]

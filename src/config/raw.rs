@@ -74,6 +74,12 @@ pub struct Limits {
     pub max_body_bytes: Option<u64>,
     #[serde(default)]
     pub max_concurrent_requests: Option<u64>,
+    #[serde(default)]
+    pub max_messages: Option<u64>,
+    #[serde(default)]
+    pub max_content_parts: Option<u64>,
+    #[serde(default)]
+    pub max_tools: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -295,4 +301,6 @@ pub struct Server {
     pub threads: Option<usize>,
     #[serde(default)]
     pub grace_period: Option<String>,
+    #[serde(default)]
+    pub max_in_flight_body_bytes: Option<u64>,
 }
