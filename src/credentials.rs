@@ -16,10 +16,10 @@ use crate::secret::Secret;
 use aws_config::BehaviorVersion;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_credential_types::Credentials;
-use pingora::server::ShutdownWatch;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::watch;
 
 /// Longest a credential fetch may take (the chain's own timeouts are shorter).
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -375,7 +375,7 @@ impl CredentialCache {
     }
 
     /// The background refresher: fetch at start, then ahead of each expiry.
-    pub async fn run(self: Arc<Self>, mut shutdown: ShutdownWatch) {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         while let Some(wait) = self.next_wait() {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
@@ -417,25 +417,6 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 pub struct Refresher {
     pub caches: Vec<Arc<CredentialCache>>,
     pub api_keys: Vec<Arc<ApiKey>>,
-}
-
-#[async_trait::async_trait]
-impl pingora::services::background::BackgroundService for Refresher {
-    async fn start(&self, shutdown: ShutdownWatch) {
-        let mut tasks: Vec<_> = self
-            .caches
-            .iter()
-            .map(|c| tokio::spawn(c.clone().run(shutdown.clone())))
-            .collect();
-        tasks.extend(
-            self.api_keys
-                .iter()
-                .map(|k| tokio::spawn(k.clone().run(shutdown.clone()))),
-        );
-        for t in tasks {
-            let _ = t.await;
-        }
-    }
 }
 
 /// A Bedrock API key, re-read from a mounted secret directory when it changes.
@@ -488,7 +469,7 @@ impl ApiKey {
         }
     }
 
-    pub async fn run(self: Arc<Self>, mut shutdown: ShutdownWatch) {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let Some(dir) = self.dir.clone() else {
             return;
         };

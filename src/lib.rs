@@ -1,24 +1,38 @@
 //! basalt — an OpenAI-compatible gateway for Amazon Bedrock, built on Pingora.
 //!
-//! Data flows one way, and the modules are listed in that order:
-//! downstream request → [`openai`] (parse) → [`translate::request`] (to Converse) →
-//! [`bedrock::sigv4`] (sign) → upstream → [`bedrock::error`] / [`translate::response`]
-//! (back to OpenAI) → metrics and logs. [`proxy`] is the only module that knows Pingora phases;
-//! [`config`] turns the YAML file into a model that cannot be invalid; [`sim`] is the built-in
-//! Bedrock simulator used out of the box and by the tests.
+//! Data flows one way, and the modules read in that order: downstream request → [`proxy`]
+//! (dispatch, body) → [`openai`] (that API's wire types) → [`translate`] (to Converse; policies)
+//! → [`bedrock`] (sign, wire types) → [`proxy`] (upstream exchange, stream relay) →
+//! [`translate`] (back) → [`proxy::observe`] ([`metrics`], access log).
+//!
+//! # The layering rule (checked by `tests/layering.rs`)
+//! - **Pure core** — [`json`], [`secret`], [`error`], [`bedrock`], [`openai`], [`translate`]:
+//!   no I/O, no clock, no environment, no Pingora, no tokio; they import only each other.
+//!   Correctness lives here, and the golden tests point here.
+//! - **Services without Pingora** — [`config`] (YAML → a model that cannot be invalid),
+//!   [`credentials`] and [`auth`] (AWS credentials, signing headers), [`metrics`],
+//!   [`logging`], `sim` (the Bedrock simulator's logic, cargo feature `simulator`).
+//! - **Pingora lives in [`proxy`] and [`server`] only**: `proxy` is the request path, one file
+//!   per job; `server` assembles the process (listeners, admin, metrics, background services,
+//!   the simulator's listener).
+//!
+//! A module may import from its own layer or the ones listed before it, never upward.
 
-pub mod admin;
-pub mod auth;
+pub mod json;
+pub mod secret;
+
 pub mod bedrock;
+pub mod error;
+pub mod openai;
+pub mod translate;
+
+pub mod auth;
 pub mod config;
 pub mod credentials;
-pub mod error;
-pub mod json;
 pub mod logging;
 pub mod metrics;
-pub mod openai;
-pub mod proxy;
-pub mod secret;
-pub mod server;
+#[cfg(feature = "simulator")]
 pub mod sim;
-pub mod translate;
+
+pub mod proxy;
+pub mod server;

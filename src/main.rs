@@ -1,6 +1,5 @@
 //! `basalt --config FILE [--check] [--simulator ADDR]`: run (or validate the config of) the gateway.
 
-use basalt::sim::SimOptions;
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +23,7 @@ struct Cli {
     #[arg(long)]
     check: bool,
     /// Also start the built-in Bedrock simulator on this address (e.g. 127.0.0.1:9000).
+    #[cfg(feature = "simulator")]
     #[arg(long, value_name = "ADDR")]
     simulator: Option<String>,
 }
@@ -39,15 +39,23 @@ fn main() -> ExitCode {
         }
     };
     if cli.check {
+        for w in config.warnings() {
+            eprintln!("warning: {w}");
+        }
         println!("{}: configuration is valid", cli.config.display());
         return ExitCode::SUCCESS;
     }
-    let sim = cli.simulator.map(|addr| (addr, SimOptions::default()));
-    match basalt::server::build(&config, sim) {
-        Ok(server) => server.run_forever(),
+    #[allow(unused_mut)] // mutated only with the simulator feature
+    let mut server = match basalt::server::build(&config) {
+        Ok(server) => server,
         Err(e) => {
             eprintln!("cannot start: {e}");
-            ExitCode::from(1)
+            return ExitCode::from(1);
         }
+    };
+    #[cfg(feature = "simulator")]
+    if let Some(addr) = &cli.simulator {
+        basalt::server::sim::add(&mut server, addr, basalt::sim::SimOptions::default(), 1);
     }
+    server.run_forever()
 }

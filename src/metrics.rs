@@ -9,9 +9,6 @@
 
 use crate::config::model::Config;
 use crate::openai::Usage;
-use async_trait::async_trait;
-use pingora::apps::http_app::ServeHttp;
-use pingora::protocols::http::ServerSession;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
     TextEncoder,
@@ -335,27 +332,6 @@ fn status_label(status: u16) -> &'static str {
         503 => "503",
         504 => "504",
         _ => OTHER,
-    }
-}
-
-/// The `GET /metrics` listener.
-pub struct MetricsService {
-    pub metrics: std::sync::Arc<Metrics>,
-}
-
-#[async_trait]
-impl ServeHttp for MetricsService {
-    async fn response(&self, session: &mut ServerSession) -> http::Response<Vec<u8>> {
-        let (status, ctype, body) = if session.req_header().uri.path() == "/metrics" {
-            (
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                self.metrics.render(),
-            )
-        } else {
-            (404, "text/plain", b"not found\n".to_vec())
-        };
-        crate::admin::response(status, ctype, body)
     }
 }
 

@@ -34,7 +34,7 @@ struct Cli {
 }
 
 fn main() {
-    basalt::server::init_logging();
+    basalt::logging::init();
     let cli = Cli::parse();
     let mut options = SimOptions {
         verify: !cli.no_verify,
@@ -54,5 +54,5 @@ fn main() {
     options.rotating_prefix = cli.rotating_prefix.clone();
     options.keepalive_secs = cli.keepalive;
     log::info!("Bedrock simulator on {}", cli.listen);
-    basalt::server::build_simulator(&cli.listen, options, cli.threads).run_forever();
+    basalt::server::sim::standalone(&cli.listen, options, cli.threads).run_forever();
 }

@@ -2,6 +2,7 @@
 //! reject unknown keys (`raw`) → validation into a model that cannot be invalid (`model`).
 //! Every error names its key path, e.g. `backends[0].ai.provider.bedrock.regoin: unknown key`.
 
+pub mod dump;
 pub mod model;
 pub mod raw;
 mod tls;

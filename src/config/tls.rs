@@ -1,9 +1,8 @@
 //! PEM files checked at load, the way the runtime will use them, so that a bad listener
 //! certificate, key or backend CA bundle fails `--check` instead of the start.
 
-use pingora::tls::{
-    version, CertificateDer, PrivateKeyDer, RootCertStore, RusTlsError, ServerConfig,
-};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{version, Error as RusTlsError, RootCertStore, ServerConfig};
 use rustls_pemfile::Item;
 use std::path::Path;
 
@@ -44,7 +43,9 @@ pub fn check_listener_tls(cert_file: &Path, key_file: &Path, path: &str, errors:
     let (Ok(certs), Ok(key)) = (certs, key) else {
         return;
     };
-    pingora::tls::install_default_crypto_provider();
+    // The provider Pingora installs for the listeners (ring).
+    let _ =
+        rustls::crypto::CryptoProvider::install_default(rustls::crypto::ring::default_provider());
     let chain = certs.into_iter().map(CertificateDer::from).collect();
     if let Err(e) =
         ServerConfig::builder_with_protocol_versions(&[&version::TLS12, &version::TLS13])

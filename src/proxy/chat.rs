@@ -120,7 +120,6 @@ fn target<'g>(
         None => client_model,
     };
     ctx.model = Some(model_id.to_owned());
-    ctx.model_fixed = upstream.backend.model.is_some();
     Ok(Target {
         entry,
         upstream,

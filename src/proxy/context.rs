@@ -33,8 +33,6 @@ pub struct RequestCtx {
     pub route: Option<String>,
     /// Bedrock model id called.
     pub model: Option<String>,
-    /// Whether the backend fixes the model (the client's `model` was not sent to Bedrock).
-    pub model_fixed: bool,
     /// Backend name called.
     pub backend: Option<String>,
     /// Status sent to the client.
@@ -63,7 +61,6 @@ impl RequestCtx {
             upstream_request_id: None,
             route: None,
             model: None,
-            model_fixed: false,
             backend: None,
             status: 0,
             error: None,

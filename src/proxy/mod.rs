@@ -72,8 +72,13 @@ impl Gateway {
             listener.max_concurrent_requests,
             shared.metrics.in_flight.clone(),
         );
+        let l = &listener.limits;
         Gateway {
-            caps: RequestCaps::default(),
+            caps: RequestCaps {
+                max_messages: l.max_messages,
+                max_content_parts: l.max_content_parts,
+                max_tools: l.max_tools,
+            },
             listener,
             routes: shared.routes.clone(),
             connector: shared.connector.clone(),
@@ -94,6 +99,8 @@ impl ProxyHttp for Gateway {
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         ctx.request_id = observe::request_id(session);
+        // HTTP/1.1 pipelining: answer each request in order (Pingora drops them otherwise).
+        session.set_pipelining_enabled(true);
         dispatch::serve(self, session, ctx).await?;
         Ok(true)
     }

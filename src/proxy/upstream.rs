@@ -10,7 +10,6 @@ use pingora::protocols::Stream;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::utils::tls::{parse_x509, WrappedX509};
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -37,8 +36,8 @@ pub const MAX_IDLE: usize = 256;
 
 impl Upstream {
     pub fn new(backend: Arc<Backend>, authorizer: Authorizer) -> Result<Self, String> {
-        let ca = match &backend.ca_file {
-            Some(path) => Some(Arc::from(load_ca(path)?)),
+        let ca = match &backend.ca_certs {
+            Some(ders) => Some(Arc::from(load_ca(ders)?)),
             None => None,
         };
         let fixed = backend
@@ -157,45 +156,17 @@ fn still_open(stream: &mut Stream) -> bool {
     matches!(read.poll(&mut cx), Poll::Pending)
 }
 
-/// Read every certificate of a PEM bundle.
-fn load_ca(path: &Path) -> Result<Vec<WrappedX509>, String> {
-    use base64::Engine;
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut certs = Vec::new();
-    let mut rest = text.as_str();
-    while let Some(start) = rest.find("-----BEGIN CERTIFICATE-----") {
-        let after = &rest[start + 27..];
-        let end = after
-            .find("-----END CERTIFICATE-----")
-            .ok_or_else(|| format!("{}: unterminated certificate", path.display()))?;
-        let b64: String = after[..end]
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|e| format!("{}: bad certificate base64: {e}", path.display()))?;
-        certs.push(der);
-        rest = &after[end..];
-    }
-    if certs.is_empty() {
-        return Err(format!("{}: no PEM certificate found", path.display()));
-    }
-    // parse_x509 panics on malformed DER; check first so a bad file is a start-up error.
-    for der in &certs {
-        if std::panic::catch_unwind(|| {
-            let _ = parse_x509(der);
-        })
-        .is_err()
-        {
-            return Err(format!(
-                "{}: a certificate is not valid DER",
-                path.display()
-            ));
+/// The backend's CA certificates (DER, validated as X.509 by the config) in Pingora's form.
+fn load_ca(ders: &[Vec<u8>]) -> Result<Vec<WrappedX509>, String> {
+    // parse_x509 panics on DER it cannot read; the config checked each one with x509-parser,
+    // and a disagreement is still a start-up error rather than a panic.
+    for der in ders {
+        if std::panic::catch_unwind(|| parse_x509(der)).is_err() {
+            return Err("a caFile certificate is not valid DER".into());
         }
     }
-    Ok(certs
-        .into_iter()
-        .map(|der| WrappedX509::new(der, parse_x509))
+    Ok(ders
+        .iter()
+        .map(|der| WrappedX509::new(der.clone(), parse_x509))
         .collect())
 }

@@ -9,18 +9,13 @@
 
 pub mod validate;
 
-use async_trait::async_trait;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
-use pingora::apps::{HttpPersistentSettings, HttpServerApp, ReusedHttpStream};
-use pingora::http::ResponseHeader;
-use pingora::protocols::http::ServerSession;
-use pingora::server::ShutdownWatch;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 /// Credentials the simulator accepts by default (used by `conf/local.yaml`).
@@ -78,9 +73,9 @@ pub struct Recorded {
 }
 
 pub struct Simulator {
-    options: SimOptions,
+    pub(crate) options: SimOptions,
     recorded: Mutex<Records>,
-    streams: StreamStats,
+    pub(crate) streams: StreamStats,
     prompt_cache: PromptCache,
 }
 
@@ -217,7 +212,7 @@ pub enum OutFrame {
 }
 
 impl OutFrame {
-    fn encode(self) -> Vec<u8> {
+    pub(crate) fn encode(self) -> Vec<u8> {
         match self {
             OutFrame::Ready(bytes) => bytes,
             OutFrame::StampedText { index } => {
@@ -237,9 +232,9 @@ impl OutFrame {
 /// Counts of streamed answers, for tests that check the gateway closes abandoned streams.
 #[derive(Default)]
 pub struct StreamStats {
-    started: AtomicU64,
-    completed: AtomicU64,
-    aborted: AtomicU64,
+    pub(crate) started: AtomicU64,
+    pub(crate) completed: AtomicU64,
+    pub(crate) aborted: AtomicU64,
 }
 
 impl Answer {
@@ -873,109 +868,6 @@ fn stream_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
         status: 200,
         headers: Vec::new(),
         body: Body::EventStream { frames, pace },
-    }
-}
-
-#[async_trait]
-impl HttpServerApp for Simulator {
-    async fn process_new_http(
-        self: &Arc<Self>,
-        mut http: ServerSession,
-        shutdown: &ShutdownWatch,
-    ) -> Option<ReusedHttpStream> {
-        match http.read_request().await {
-            Ok(true) => {}
-            _ => return None,
-        }
-        let keepalive = self.options.keepalive_secs;
-        http.set_keepalive(if *shutdown.borrow() {
-            None
-        } else {
-            Some(keepalive)
-        });
-        let method = http.req_header().method.as_str().to_owned();
-        let path = String::from_utf8_lossy(http.req_header().raw_path()).into_owned();
-        let headers: Vec<(String, String)> = http
-            .req_header()
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let mut body = Vec::new();
-        loop {
-            match http.read_request_body().await {
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) => break,
-                Err(_) => return None,
-            }
-        }
-        let text_directive_latency = std::str::from_utf8(&body)
-            .ok()
-            .and_then(|t| directive(t, "latency"))
-            .and_then(crate::config::model::parse_duration);
-        let delay = text_directive_latency.unwrap_or(self.options.latency);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        let peer = http
-            .client_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
-        let answer = self.answer(&method, &path, &headers, &body, &peer);
-        let mut resp = ResponseHeader::build(answer.status, Some(4 + answer.headers.len())).ok()?;
-        resp.insert_header(
-            "x-amzn-requestid",
-            format!("sim-{:016x}", fastrand::u64(..)),
-        )
-        .ok()?;
-        for (k, v) in answer.headers {
-            resp.insert_header(k, v).ok()?;
-        }
-        match answer.body {
-            Body::Json(body) => {
-                resp.insert_header("content-type", "application/json")
-                    .ok()?;
-                resp.insert_header("content-length", body.len().to_string())
-                    .ok()?;
-                http.write_response_header(Box::new(resp)).await.ok()?;
-                http.write_response_body(Bytes::from(body), true)
-                    .await
-                    .ok()?;
-            }
-            Body::EventStream { frames, pace } => {
-                resp.insert_header("content-type", "application/vnd.amazon.eventstream")
-                    .ok()?;
-                resp.insert_header("transfer-encoding", "chunked").ok()?;
-                http.write_response_header(Box::new(resp)).await.ok()?;
-                self.streams.started.fetch_add(1, Ordering::Relaxed);
-                let n = frames.len();
-                for (i, f) in frames.into_iter().enumerate() {
-                    if i > 0 && !pace.is_zero() {
-                        tokio::time::sleep(pace).await;
-                    }
-                    let written = http.write_response_body(Bytes::from(f.encode()), i + 1 == n);
-                    if written.await.is_err() {
-                        self.streams.aborted.fetch_add(1, Ordering::Relaxed);
-                        return None;
-                    }
-                }
-                if http.finish_body().await.is_err() {
-                    self.streams.aborted.fetch_add(1, Ordering::Relaxed);
-                    return None;
-                }
-                self.streams.completed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        let persistent = HttpPersistentSettings::for_session(&http);
-        match http.finish().await {
-            Ok(c) => c.map(|s| ReusedHttpStream::from_reusable_stream(s, persistent)),
-            Err(_) => None,
-        }
     }
 }
 

@@ -1,15 +1,24 @@
 //! Assembling the process: a Pingora `Server` with one proxy service per listener, the admin
-//! service and, on request, the built-in Bedrock simulator.
+//! and metrics listeners, the credentials background service and, on request, the built-in
+//! Bedrock simulator. With `proxy`, this is where Pingora lives.
 
-use crate::admin::Admin;
+pub mod admin;
+pub mod background;
+pub mod metrics;
+#[cfg(feature = "simulator")]
+pub mod sim;
+
+use admin::Admin;
+use background::CredentialsService;
+use metrics::MetricsService;
+
 use crate::auth::Authorizer;
 use crate::config::model::Config;
 use crate::credentials::Refresher;
-use crate::metrics::{Metrics, MetricsService};
+use crate::metrics::Metrics;
 use crate::proxy::body::BodyBudget;
 use crate::proxy::routes::RouteTable;
 use crate::proxy::{upstream::Upstream, Gateway, Shared};
-use crate::sim::{SimOptions, Simulator};
 use pingora::connectors::http::Connector;
 use pingora::connectors::ConnectorOptions;
 use pingora::prelude::*;
@@ -17,12 +26,8 @@ use pingora::server::configuration::ServerConf;
 use pingora::services::listening::Service;
 use std::sync::Arc;
 
-/// Placeholder until the config carries `server.maxInFlightBodyBytes`.
-const MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
-
-/// Build the server for a validated config. `simulator` starts the built-in simulator on that
-/// address in the same process.
-pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result<Server, String> {
+/// Build the server for a validated config.
+pub fn build(config: &Config) -> Result<Server, String> {
     let conf = ServerConf {
         threads: config.server.threads,
         grace_period_seconds: Some(config.server.grace_period.as_secs()),
@@ -31,6 +36,9 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
         work_stealing: false,
         ..ServerConf::default()
     };
+    for w in config.warnings() {
+        log::warn!("{w}");
+    }
     let mut server = Server::new_with_opt_and_conf(None, conf);
     server.bootstrap();
     let conf = server.configuration.clone();
@@ -57,13 +65,13 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
     }
     server.add_service(pingora::services::background::background_service(
         "credentials",
-        refresher,
+        CredentialsService(refresher),
     ));
 
     let shared = Shared {
         routes: Arc::new(RouteTable::new(&config.routes, &upstreams)?),
         connector,
-        body_budget: BodyBudget::new(MAX_IN_FLIGHT_BODY_BYTES),
+        body_budget: BodyBudget::new(config.server.max_in_flight_body_bytes),
         metrics: metrics.clone(),
     };
     for l in &config.listeners {
@@ -106,37 +114,5 @@ pub fn build(config: &Config, simulator: Option<(String, SimOptions)>) -> Result
     server.add_service(metrics_svc);
     log::info!("metrics on {}/metrics", config.metrics);
 
-    if let Some((addr, options)) = simulator {
-        let mut sim = Service::new("bedrock simulator".to_owned(), Simulator::new(options));
-        sim.add_tcp(&addr);
-        sim.threads = Some(1);
-        server.add_service(sim);
-        log::info!("built-in Bedrock simulator on {addr}");
-    }
     Ok(server)
-}
-
-/// A standalone simulator server (the `basalt-sim` binary).
-pub fn build_simulator(addr: &str, options: SimOptions, threads: usize) -> Server {
-    let conf = ServerConf {
-        threads,
-        grace_period_seconds: Some(0),
-        graceful_shutdown_timeout_seconds: Some(1),
-        ..ServerConf::default()
-    };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
-    server.bootstrap();
-    let mut sim = Service::new("bedrock simulator".to_owned(), Simulator::new(options));
-    sim.add_tcp(addr);
-    sim.threads = Some(threads);
-    server.add_service(sim);
-    server
-}
-
-/// Install the logger: `BASALT_LOG` (RUST_LOG syntax), default `info`; logs go to stderr.
-pub fn init_logging() {
-    let env = env_logger::Env::new().filter_or("BASALT_LOG", "info");
-    let _ = env_logger::Builder::from_env(env)
-        .target(env_logger::Target::Stderr)
-        .try_init();
 }
