@@ -24,6 +24,9 @@
 //!
 //! Gateway-level figures (CPU per request, latency, RSS) are in load/README.md.
 
+// A test fails by panicking: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use basalt::bedrock::eventstream::{encode_event, Decoder};
 use basalt::bedrock::sigv4::{sign_reference, AwsCredentials, SignInput, Signer};
 use basalt::secret::Secret;

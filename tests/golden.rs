@@ -5,6 +5,9 @@
 //! policy) and `adjusted.json` (the client parameters the gateway changed).
 //! `BASALT_BLESS=1 cargo test --test golden` rewrites the expected files (review the diff!).
 
+// A test fails by panicking: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use basalt::translate::caching::CachePolicy;
 use basalt::translate::names::ToolNames;
 use basalt::translate::{request, response};

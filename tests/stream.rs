@@ -1,6 +1,9 @@
 //! Event-stream bytes → SSE: every stream is also fed split at every byte offset, and the SSE
 //! must be identical whatever the chunking.
 
+// A test fails by panicking: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use basalt::bedrock::eventstream::{encode_event, encode_exception, Decoder};
 use basalt::translate::names::ToolNames;
 use basalt::translate::stream::{StreamContext, StreamTranslator};

@@ -61,7 +61,7 @@ pub fn sign_reference(
     let params = v4::SigningParams::builder()
         .identity(identity)
         .region(region)
-        .name("bedrock")
+        .name(SERVICE)
         .time(time)
         .settings(settings)
         .build()
@@ -262,7 +262,8 @@ impl Signer {
     }
 }
 
-const SERVICE: &str = "bedrock";
+/// The SigV4 service name of the Bedrock runtime (shared with the simulator's verifier).
+pub const SERVICE: &str = "bedrock";
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,10 @@
 //! Bedrock Converse wire types (upstream side). Requests serialize each union as exactly one
 //! member; responses deserialize tolerantly (unknown blocks and fields are skipped, never fatal).
 
+// Serde mirrors of a wire format: every field is named as on the wire, and the mapping of
+// each one is documented in docs/mapping.md (or, for config, ../shared/contract.md).
+#![allow(missing_docs)]
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;

@@ -1,6 +1,10 @@
 //! The chat-completions request as clients send it, borrowed from the request buffer. Every
 //! field a client can send is listed so that each one is translated or rejected by name.
 
+// Serde mirrors of a wire format: every field is named as on the wire, and the mapping of
+// each one is documented in docs/mapping.md (or, for config, ../shared/contract.md).
+#![allow(missing_docs)]
+
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;

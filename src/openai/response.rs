@@ -1,6 +1,10 @@
 //! What basalt sends back on the chat-completions API: the completion, the streamed chunk and
 //! the usage block.
 
+// Serde mirrors of a wire format: every field is named as on the wire, and the mapping of
+// each one is documented in docs/mapping.md (or, for config, ../shared/contract.md).
+#![allow(missing_docs)]
+
 use super::request::ReasoningDetail;
 use serde::Serialize;
 use std::borrow::Cow;

@@ -9,6 +9,8 @@
 
 pub mod validate;
 
+use crate::bedrock::exceptions::status_of;
+use crate::bedrock::sigv4::SERVICE as SIGV4_SERVICE;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
@@ -257,23 +259,6 @@ fn error_answer(status: u16, kind: &str, message: &str) -> Answer {
     answer
 }
 
-/// HTTP status Bedrock uses for each exception.
-pub fn exception_status(kind: &str) -> u16 {
-    match kind {
-        "ValidationException" | "ServiceQuotaExceededException" => 400,
-        "AccessDeniedException"
-        | "UnrecognizedClientException"
-        | "InvalidSignatureException"
-        | "ExpiredTokenException" => 403,
-        "ResourceNotFoundException" => 404,
-        "ModelTimeoutException" => 408,
-        "ThrottlingException" | "ModelNotReadyException" => 429,
-        "ModelErrorException" | "ModelStreamErrorException" => 424,
-        "ServiceUnavailableException" => 503,
-        _ => 500,
-    }
-}
-
 impl Simulator {
     fn record(&self, r: Recorded) {
         if !self.options.record {
@@ -440,7 +425,7 @@ impl Simulator {
             return Err(invalid("malformed credential scope"));
         }
         let (ak, region, service) = (scope[0], scope[2], scope[3]);
-        if service != "bedrock" {
+        if service != SIGV4_SERVICE {
             return Err(invalid(&format!(
                 "Credential should be scoped to correct service: 'bedrock', not '{service}'"
             )));
@@ -527,7 +512,7 @@ impl Simulator {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
-            .name("bedrock")
+            .name(SIGV4_SERVICE)
             .time(time)
             .settings(SigningSettings::default())
             .build()
@@ -739,7 +724,7 @@ pub fn reply_for(
 
 fn converse_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
     match reply_for(model, request, cache) {
-        Err((kind, message)) => error_answer(exception_status(&kind), &kind, &message),
+        Err((kind, message)) => error_answer(status_of(&kind), &kind, &message),
         Ok(r) => Answer::json(
             200,
             serde_json::to_vec(&json!({
@@ -779,7 +764,7 @@ fn stream_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
     let text = last_user_text(request);
     let reply = match reply_for(model, request, cache) {
         Ok(r) => r,
-        Err((kind, message)) => return error_answer(exception_status(&kind), &kind, &message),
+        Err((kind, message)) => return error_answer(status_of(&kind), &kind, &message),
     };
     let pace = directive(&text, "pace")
         .and_then(crate::config::model::parse_duration)
