@@ -122,6 +122,71 @@ fn provider_name(creds: &Credentials) -> String {
         .to_owned()
 }
 
+/// How a cache is refreshed in the background, decided by its source and role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schedule {
+    /// Fixed keys without a role: never (they are cached at construction).
+    Never,
+    /// A mounted secret directory without a role: re-read every `SECRET_POLL`.
+    Poll,
+    /// Credentials that expire (the chain, or any source with a role on top): ahead of expiry.
+    ByExpiry,
+}
+
+impl Schedule {
+    fn of(source: &Source, role: Option<&AssumeRole>) -> Self {
+        match (source, role) {
+            (Source::Fixed(_), None) => Schedule::Never,
+            (Source::Dir(_), None) => Schedule::Poll,
+            (Source::Chain, None) | (_, Some(_)) => Schedule::ByExpiry,
+        }
+    }
+}
+
+/// How long from `now` until the next background refresh; `None`: never. Pure (every time is a
+/// parameter) so the schedule is tested without a clock. `failed_ago`: how long ago the last
+/// fetch failed, if it did; `current`: when the cached credentials were fetched and when they
+/// expire, if any are cached.
+///
+/// - `Never` → `None`; `Poll` → `SECRET_POLL`, whatever else happened.
+/// - `ByExpiry`: after a failure, the rest of `RETRY_AFTER_FAILURE`; nothing cached → at once
+///   (zero); credentials without an expiry → never; otherwise `REFRESH_LEAD` before the expiry,
+///   or at half the lifetime (fetch → expiry) when that is later (short-lived credentials).
+/// - Every non-zero wait is at least `MIN_WAIT` (no busy loop once a refresh time has passed).
+fn refresh_wait(
+    schedule: Schedule,
+    now: SystemTime,
+    failed_ago: Option<Duration>,
+    current: Option<(SystemTime, Option<SystemTime>)>,
+) -> Option<Duration> {
+    match schedule {
+        Schedule::Never => return None,
+        Schedule::Poll => return Some(SECRET_POLL),
+        Schedule::ByExpiry => {}
+    }
+    if let Some(ago) = failed_ago {
+        return Some(RETRY_AFTER_FAILURE.saturating_sub(ago).max(MIN_WAIT));
+    }
+    let Some((fetched, expiry)) = current else {
+        return Some(Duration::ZERO);
+    };
+    let expiry = expiry?;
+    let lifetime = expiry.duration_since(fetched).unwrap_or(Duration::ZERO);
+    let lead = REFRESH_LEAD.min(lifetime / 2);
+    let at = expiry.checked_sub(lead).unwrap_or(expiry);
+    Some(
+        at.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .max(MIN_WAIT),
+    )
+}
+
+/// Whether credentials expiring at `expiry` (`None`: never) may still sign a new request at
+/// `now`: not within `EXPIRY_MARGIN` of their expiry.
+fn fresh_enough(expiry: Option<SystemTime>, now: SystemTime) -> bool {
+    expiry.is_none_or(|exp| exp > now + EXPIRY_MARGIN)
+}
+
 impl CredentialCache {
     pub fn new(
         backend: &str,
@@ -163,10 +228,13 @@ impl CredentialCache {
 
     fn usable(&self) -> Option<Arc<Cached>> {
         let current = self.current.read().ok()?.clone()?;
-        match current.expiry {
-            Some(exp) if exp <= SystemTime::now() + EXPIRY_MARGIN => None,
-            _ => Some(current),
-        }
+        fresh_enough(current.expiry, SystemTime::now()).then_some(current)
+    }
+
+    /// How long ago the last fetch failed (`None`: it succeeded, or none failed yet).
+    fn failed_ago(&self) -> Option<Duration> {
+        let at = self.last_failure.lock().ok().and_then(|f| *f)?;
+        Some(at.elapsed())
     }
 
     /// Credentials for one request: the cached ones in the common case; a fetch only when none
@@ -177,11 +245,8 @@ impl CredentialCache {
         }
         let recent_failure = |cache: &Self| {
             cache
-                .last_failure
-                .lock()
-                .ok()
-                .and_then(|f| *f)
-                .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
+                .failed_ago()
+                .is_some_and(|ago| ago < RETRY_AFTER_FAILURE)
         };
         if recent_failure(self) {
             return Err(unavailable(&self.backend));
@@ -340,37 +405,15 @@ impl CredentialCache {
         ))
     }
 
-    /// When the background task should refresh next; `None`: never (fixed keys).
+    /// When the background task should refresh next; `None`: never (fixed keys). The clock is
+    /// read here; the decision is `refresh_wait`'s.
     fn next_wait(&self) -> Option<Duration> {
-        if self.role.is_none() {
-            match self.source {
-                Source::Fixed(_) => return None,
-                Source::Dir(_) => return Some(SECRET_POLL),
-                Source::Chain => {}
-            }
-        }
-        let failed = self.last_failure.lock().ok().and_then(|f| *f);
-        if let Some(at) = failed {
-            return Some(
-                RETRY_AFTER_FAILURE
-                    .saturating_sub(at.elapsed())
-                    .max(MIN_WAIT),
-            );
-        }
         let current = self.current.read().ok().and_then(|c| c.clone());
-        let Some(current) = current else {
-            return Some(Duration::ZERO);
-        };
-        let expiry = current.expiry?;
-        let lifetime = expiry
-            .duration_since(current.fetched)
-            .unwrap_or(Duration::ZERO);
-        let lead = REFRESH_LEAD.min(lifetime / 2);
-        let at = expiry.checked_sub(lead).unwrap_or(expiry);
-        Some(
-            at.duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO)
-                .max(MIN_WAIT),
+        refresh_wait(
+            Schedule::of(&self.source, self.role.as_ref()),
+            SystemTime::now(),
+            self.failed_ago(),
+            current.map(|c| (c.fetched, c.expiry)),
         )
     }
 
@@ -479,5 +522,186 @@ impl ApiKey {
                 _ = shutdown.changed() => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: Duration = Duration::from_secs(1);
+    const MIN: Duration = Duration::from_secs(60);
+
+    /// A fixed "now": the schedule never reads the clock.
+    fn t0() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
+    /// Credentials fetched at `t0`, living `lifetime`, looked at `elapsed` later.
+    fn wait_for(lifetime: Duration, elapsed: Duration) -> Option<Duration> {
+        let fetched = t0();
+        refresh_wait(
+            Schedule::ByExpiry,
+            fetched + elapsed,
+            None,
+            Some((fetched, Some(fetched + lifetime))),
+        )
+    }
+
+    fn role() -> AssumeRole {
+        AssumeRole {
+            role_arn: "arn:aws:iam::123456789012:role/bedrock".into(),
+            external_id: None,
+            session_name: None,
+        }
+    }
+
+    fn keys() -> AwsCredentials {
+        AwsCredentials {
+            access_key_id: "AKIAFIXED".into(),
+            secret_access_key: Secret::new("fixed-secret"),
+            session_token: None,
+            expiry: None,
+        }
+    }
+
+    #[test]
+    fn schedule_follows_source_and_role() {
+        let dir = Source::Dir(PathBuf::from("/var/run/secrets/bedrock"));
+        assert_eq!(Schedule::of(&Source::Fixed(keys()), None), Schedule::Never);
+        assert_eq!(Schedule::of(&dir, None), Schedule::Poll);
+        assert_eq!(Schedule::of(&Source::Chain, None), Schedule::ByExpiry);
+        // A role on top makes any source expire: refreshed by expiry, not by source.
+        let r = role();
+        assert_eq!(
+            Schedule::of(&Source::Fixed(keys()), Some(&r)),
+            Schedule::ByExpiry
+        );
+        assert_eq!(Schedule::of(&dir, Some(&r)), Schedule::ByExpiry);
+        assert_eq!(Schedule::of(&Source::Chain, Some(&r)), Schedule::ByExpiry);
+    }
+
+    #[test]
+    fn long_lived_credentials_refresh_five_minutes_before_expiry() {
+        assert_eq!(wait_for(60 * MIN, Duration::ZERO), Some(55 * MIN));
+        // Measured from `now`, not from the fetch.
+        assert_eq!(wait_for(60 * MIN, 50 * MIN), Some(5 * MIN));
+        assert_eq!(wait_for(60 * MIN, 55 * MIN - SEC), Some(SEC));
+    }
+
+    #[test]
+    fn short_lived_credentials_refresh_at_half_their_lifetime() {
+        assert_eq!(wait_for(6 * SEC, Duration::ZERO), Some(3 * SEC));
+        assert_eq!(wait_for(6 * SEC, SEC), Some(2 * SEC));
+        assert_eq!(wait_for(4 * SEC, Duration::ZERO), Some(2 * SEC));
+    }
+
+    #[test]
+    fn lead_and_half_life_meet_at_ten_minutes() {
+        // lifetime / 2 == REFRESH_LEAD: both rules give the same time.
+        assert_eq!(REFRESH_LEAD * 2, 10 * MIN);
+        assert_eq!(wait_for(10 * MIN, Duration::ZERO), Some(5 * MIN));
+        // Just longer: the 5 minute lead; just shorter: half the lifetime.
+        assert_eq!(
+            wait_for(10 * MIN + 2 * SEC, Duration::ZERO),
+            Some(5 * MIN + 2 * SEC)
+        );
+        assert_eq!(
+            wait_for(10 * MIN - 2 * SEC, Duration::ZERO),
+            Some(5 * MIN - SEC)
+        );
+    }
+
+    #[test]
+    fn a_passed_refresh_time_waits_min_wait() {
+        let left = Duration::from_millis(100);
+        assert_eq!(wait_for(60 * MIN, 60 * MIN - left), Some(MIN_WAIT));
+        assert_eq!(wait_for(6 * SEC, 6 * SEC - left), Some(MIN_WAIT));
+        // Already expired, or an expiry before the fetch (zero lifetime): still MIN_WAIT.
+        assert_eq!(wait_for(6 * SEC, 10 * SEC), Some(MIN_WAIT));
+        let fetched = t0();
+        let expiry = fetched - SEC;
+        let wait = refresh_wait(
+            Schedule::ByExpiry,
+            fetched,
+            None,
+            Some((fetched, Some(expiry))),
+        );
+        assert_eq!(wait, Some(MIN_WAIT));
+    }
+
+    #[test]
+    fn a_failure_is_retried_five_seconds_after_it() {
+        let cached = Some((t0(), Some(t0() + 60 * MIN)));
+        let after = |ago| refresh_wait(Schedule::ByExpiry, t0(), Some(ago), cached);
+        assert_eq!(after(SEC), Some(4 * SEC));
+        assert_eq!(after(Duration::ZERO), Some(RETRY_AFTER_FAILURE));
+        // Overdue: as soon as allowed, never a busy loop.
+        assert_eq!(
+            after(RETRY_AFTER_FAILURE - Duration::from_millis(100)),
+            Some(MIN_WAIT)
+        );
+        assert_eq!(after(60 * SEC), Some(MIN_WAIT));
+        // The same with nothing cached (the first fetch failed).
+        let first = refresh_wait(Schedule::ByExpiry, t0(), Some(SEC), None);
+        assert_eq!(first, Some(4 * SEC));
+    }
+
+    #[test]
+    fn nothing_cached_fetches_at_once() {
+        let wait = refresh_wait(Schedule::ByExpiry, t0(), None, None);
+        assert_eq!(wait, Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn credentials_without_expiry_are_never_refreshed() {
+        // E.g. long-term keys from the environment through the chain.
+        let wait = refresh_wait(Schedule::ByExpiry, t0(), None, Some((t0(), None)));
+        assert_eq!(wait, None);
+    }
+
+    #[test]
+    fn fixed_keys_are_never_refreshed() {
+        for failed in [None, Some(SEC)] {
+            assert_eq!(refresh_wait(Schedule::Never, t0(), failed, None), None);
+            let cached = Some((t0(), None));
+            assert_eq!(refresh_wait(Schedule::Never, t0(), failed, cached), None);
+        }
+    }
+
+    #[test]
+    fn a_directory_is_polled_every_two_seconds() {
+        let cached = Some((t0(), None));
+        for (failed, current) in [(None, None), (None, cached), (Some(SEC), cached)] {
+            let wait = refresh_wait(Schedule::Poll, t0(), failed, current);
+            assert_eq!(wait, Some(SECRET_POLL));
+        }
+        assert_eq!(SECRET_POLL, 2 * SEC);
+    }
+
+    #[test]
+    fn a_role_on_fixed_keys_refreshes_by_expiry() {
+        let schedule = Schedule::of(&Source::Fixed(keys()), Some(&role()));
+        // Before the first AssumeRole: at once; then 5 minutes before the 1 h session ends.
+        assert_eq!(
+            refresh_wait(schedule, t0(), None, None),
+            Some(Duration::ZERO)
+        );
+        let session = Some((t0(), Some(t0() + 60 * MIN)));
+        assert_eq!(refresh_wait(schedule, t0(), None, session), Some(55 * MIN));
+    }
+
+    #[test]
+    fn credentials_are_not_used_within_a_second_of_expiry() {
+        let now = t0();
+        assert!(fresh_enough(None, now));
+        assert!(fresh_enough(Some(now + 60 * MIN), now));
+        assert!(fresh_enough(
+            Some(now + EXPIRY_MARGIN + Duration::from_millis(1)),
+            now
+        ));
+        assert!(!fresh_enough(Some(now + EXPIRY_MARGIN), now));
+        assert!(!fresh_enough(Some(now), now));
+        assert!(!fresh_enough(Some(now - SEC), now));
     }
 }

@@ -348,18 +348,35 @@ def test_bedrock_api_key_from_environment(gateway, sim):
     assert "Bedrock API key from AWS_BEARER_TOKEN_BEDROCK" in g.logs()
 
 
+def key_expiry(ak):
+    """The expiry (Unix seconds) a Minter wrote into a rotating key: what the simulator checks."""
+    return int(ak[len(ROT):len(ROT) + 10])
+
+
 def test_short_lived_credentials_rotate_while_requests_flow(gateway, sim):
-    """Credentials live 6 s; the cache refreshes at half-life in the background. Requests every
-    50 ms for 14 s all succeed (the simulator rejects expired keys), across several identities."""
-    minter = Minter(lifetime=6)
+    """Credentials live 4 s; the cache refreshes them in the background at half-life (the
+    schedule itself is unit-tested with exact waits in src/credentials.rs). Requests every 50 ms
+    all succeed (the simulator rejects expired keys) until the gateway has used 3 identities (2
+    rotations) and a request has been sent after the first identity expired: about 4 s.
+
+    4 s is the shortest Minter lifetime that rotates in the background: its expiries are whole
+    seconds, so a credential lives 3-4 s; the refresh comes at half of that (1.5-2 s), before
+    the gateway stops using a key 1 s ahead of its expiry (2-3 s). At 3 s the two can coincide.
+    The 12 s bound is three times the longest expected run (2 rotations of at most 2 s each),
+    for a loaded machine; it only ends a failing run."""
+    minter = Minter(lifetime=4)
     server = container_endpoint(minter)
     g = gateway(env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://127.0.0.1:{server.server_port}/creds"})
-    keys, t0 = set(), time.monotonic()
-    while time.monotonic() - t0 < 14:
+    keys, deadline = set(), time.monotonic() + 12
+    while True:
+        sent = time.time()
         assert g.ask().choices[0].message.content
         keys.add(last_access_key(sim))
+        if len(keys) >= 3 and sent >= min(map(key_expiry, keys)):
+            break  # 2 rotations, and still served after the first identity expired
+        if time.monotonic() > deadline:
+            pytest.fail(f"only {len(keys)} identities in 12 s: {sorted(keys)}")
         time.sleep(0.05)
-    assert len(keys) >= 3, keys
     assert g.metric('basalt_credentials_refresh_total{result="ok"}') >= 3
     server.shutdown()
 
