@@ -13,10 +13,15 @@ use std::time::SystemTime;
 
 /// How requests to one backend are authenticated.
 pub enum Authorizer {
+    /// Sign each request with SigV4 (static keys, the AWS default chain, or an assumed role).
     SigV4 {
+        /// Where the current credentials come from, refreshed ahead of expiry.
         credentials: Arc<CredentialCache>,
+        /// The region signed for (the backend's `region`).
         region: String,
     },
+    /// Send a Bedrock API key as `Authorization: Bearer` (re-read when its secret is a mounted
+    /// directory).
     Bearer(Arc<ApiKey>),
 }
 

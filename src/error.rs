@@ -11,49 +11,104 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum GatewayError {
     /// The request body is not valid JSON, or a field has the wrong type.
-    InvalidJson { message: String },
+    InvalidJson {
+        /// The parser's complaint, shown after "invalid JSON body: ".
+        message: String,
+    },
     /// A valid JSON request that breaks a rule (missing `messages`, bad value ...).
     InvalidRequest {
+        /// The rule broken, shown to the client as the whole error message.
         message: String,
+        /// The request field at fault (OpenAI `error.param`), when one can be named.
         param: Option<String>,
     },
     /// A field Bedrock cannot honour; `param` names it.
-    Unsupported { param: String, message: String },
+    Unsupported {
+        /// The request field Bedrock cannot honour (OpenAI `error.param`).
+        param: String,
+        /// Why it cannot be honoured, shown to the client as the whole error message.
+        message: String,
+    },
     /// The body exceeds `limits.maxBodyBytes`.
-    BodyTooLarge { limit: usize },
+    BodyTooLarge {
+        /// The listener's limit in bytes, quoted in the message.
+        limit: usize,
+    },
     /// Known path, wrong method.
-    MethodNotAllowed { method: String, path: String },
+    MethodNotAllowed {
+        /// The HTTP method the client used.
+        method: String,
+        /// The request path, as the client sent it.
+        path: String,
+    },
     /// No route for this path.
-    NotFound { method: String, path: String },
+    NotFound {
+        /// The HTTP method the client used.
+        method: String,
+        /// The request path that no route serves.
+        path: String,
+    },
     /// A route exists for the path, but none accepts this `model`.
-    ModelNotFound { model: String },
+    ModelNotFound {
+        /// The client's `model`, quoted back in the message.
+        model: String,
+    },
     /// Bedrock answered with an error (before or during the stream).
     Bedrock {
+        /// Bedrock's exception, which decides the client's status, code and retryability.
         kind: BedrockErrorKind,
+        /// The HTTP status Bedrock sent (or would have, for an in-stream exception); passed
+        /// through to the client only for a 4xx of an unknown kind.
         status: u16,
+        /// Bedrock's own message, shown after "Bedrock: ".
         message: String,
     },
     /// Could not connect to / talk to Bedrock at all.
-    UpstreamUnreachable { message: String },
+    UpstreamUnreachable {
+        /// The DNS, connect or I/O failure, shown after "could not reach Bedrock: ".
+        message: String,
+    },
     /// Bedrock did not answer in time.
-    UpstreamTimeout { message: String },
+    UpstreamTimeout {
+        /// Which timeout expired, shown after "Bedrock timed out: ".
+        message: String,
+    },
     /// Bedrock answered something we cannot read.
-    UpstreamBadResponse { message: String },
+    UpstreamBadResponse {
+        /// What could not be read, shown after "unreadable answer from Bedrock: ".
+        message: String,
+    },
     /// No valid credentials could be obtained for signing.
-    CredentialsUnavailable { message: String },
+    CredentialsUnavailable {
+        /// Why the credential source failed, shown after "AWS credentials are unavailable: ".
+        message: String,
+    },
     /// The listener requires a client API key and none (or a wrong one) was presented.
     Unauthenticated,
     /// `limits.maxConcurrentRequests` reached.
-    Overloaded { limit: usize },
+    Overloaded {
+        /// The listener's concurrent-request limit, quoted in the message.
+        limit: usize,
+    },
     /// `server.maxInFlightBodyBytes` stayed exhausted while the request waited for room.
-    BodyBudget { budget: usize },
+    BodyBudget {
+        /// The process-wide budget in bytes, quoted in the message.
+        budget: usize,
+    },
     /// The client went away (a write to it failed); nothing more can be sent.
-    ClientGone { message: String },
+    ClientGone {
+        /// What failed when writing to the client (never sent: the client is gone).
+        message: String,
+    },
     /// A bug or an impossible state; never caused by client input.
-    Internal { message: String },
+    Internal {
+        /// What went wrong, shown after "internal gateway error: ".
+        message: String,
+    },
 }
 
 impl GatewayError {
+    /// An [`InvalidRequest`](Self::InvalidRequest), naming the field at fault when there is one.
     pub fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
         Self::InvalidRequest {
             message: message.into(),
@@ -61,6 +116,7 @@ impl GatewayError {
         }
     }
 
+    /// An [`Unsupported`](Self::Unsupported) error for the request field `param`.
     pub fn unsupported(param: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Unsupported {
             param: param.into(),

@@ -10,6 +10,8 @@ use std::fmt;
 /// The struct name through which `serde_json::value::RawValue` serializes itself.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
+/// A value the writer refused (a map key that is not a string, or a `Serialize` impl's own
+/// error); the text says which.
 #[derive(Debug)]
 pub struct Error(String);
 

@@ -57,23 +57,34 @@ const MODEL_LABELS: &[&str] = &[
 /// What one finished request reports.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
+    /// The matched route's name (the `route` label); `None` (labelled `other`) when none matched.
     pub route: Option<&'a str>,
+    /// The backend called, for `basalt_upstream_duration_seconds`; `None` when none was.
     pub backend: Option<&'a str>,
     /// The client's `model`: a label value only when configured or already learned.
     pub request_model: Option<&'a str>,
     /// The Bedrock model id called. Learned as a label value when `status` is 2xx, so a 2xx
     /// `status` must mean that Bedrock answered 2xx for this id.
     pub response_model: Option<&'a str>,
+    /// The HTTP status the client received (the `status` label).
     pub status: u16,
     /// `GatewayError::metric_label()`, or `None` for success.
     pub error_type: Option<&'static str>,
+    /// Request received to response complete (`gen_ai_server_request_duration_seconds`).
     pub duration: Duration,
+    /// Request received to the first output token (streams) or the whole answer; recorded only
+    /// on success.
     pub ttft: Option<Duration>,
+    /// Time spent on the Bedrock exchange; `None` when Bedrock was never called.
     pub upstream: Option<Duration>,
+    /// Token counts Bedrock reported, for `gen_ai_client_token_usage`; `None` when it reported none.
     pub usage: Option<&'a Usage>,
+    /// Whether the answer was streamed (time per output token is measured only then).
     pub stream: bool,
 }
 
+/// Every metric the gateway exports, in one registry shared by all requests and rendered at
+/// `GET /metrics`.
 pub struct Metrics {
     registry: Registry,
     token_usage: HistogramVec,
@@ -104,6 +115,7 @@ fn histogram(
 }
 
 impl Metrics {
+    /// Register every metric; the config's exact model ids are label values from the start.
     pub fn new(config: &Config) -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let with_type = [MODEL_LABELS, &["gen_ai_token_type"]].concat();

@@ -3,10 +3,12 @@
 
 use std::fmt;
 
+/// A credential or key held in memory that no log line, error or `/config_dump` may reveal.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Wrap a value as soon as it is read (from the config, a file or the environment).
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }

@@ -18,16 +18,34 @@ pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
     /// `:message-type: event` with its `:event-type`.
-    Event { kind: String, payload: Bytes },
+    Event {
+        /// The event name (`messageStart`, `contentBlockDelta`, `metadata`, ...).
+        kind: String,
+        /// The event's JSON body.
+        payload: Bytes,
+    },
     /// `:message-type: exception` with its `:exception-type`.
-    Exception { kind: String, payload: Bytes },
+    Exception {
+        /// The Bedrock exception name (`throttlingException`, ...), as the stream spells it.
+        kind: String,
+        /// The exception's JSON body (carries its `message`).
+        payload: Bytes,
+    },
     /// `:message-type: error` with `:error-code` / `:error-message`.
-    Error { code: String, message: String },
+    Error {
+        /// The `:error-code` header.
+        code: String,
+        /// The `:error-message` header.
+        message: String,
+    },
 }
 
+/// A stream that cannot be decoded (bad length, CRC mismatch, oversized frame); the text says
+/// which. The stream cannot continue after one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError(pub String);
 
+/// Turns the bytes of one ConverseStream response, in whatever chunks they arrive, into frames.
 #[derive(Default)]
 pub struct Decoder {
     buf: BytesMut,
@@ -44,6 +62,7 @@ fn header<'m>(m: &'m Message, name: &str) -> Option<&'m str> {
 }
 
 impl Decoder {
+    /// A decoder with nothing buffered, for a new response.
     pub fn new() -> Self {
         Self::default()
     }

@@ -19,7 +19,9 @@ const LABEL: &AsciiSet = &NON_ALPHANUMERIC
 /// Which Converse operation to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
+    /// `Converse`: the whole answer as one JSON body.
     Converse,
+    /// `ConverseStream`: the answer as an event stream.
     ConverseStream,
 }
 

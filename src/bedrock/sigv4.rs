@@ -17,9 +17,13 @@ use std::time::SystemTime;
 /// Static AWS credentials (access key, secret key, optional session token).
 #[derive(Clone, Debug)]
 pub struct AwsCredentials {
+    /// The access key id (`AKIA...`/`ASIA...`); not secret, it appears in the signature.
     pub access_key_id: String,
+    /// The secret key the signing key is derived from; never sent.
     pub secret_access_key: Secret,
+    /// Sent as `x-amz-security-token` when the credentials are temporary.
     pub session_token: Option<Secret>,
+    /// When temporary credentials stop working; `None` for long-lived keys.
     pub expiry: Option<SystemTime>,
 }
 
@@ -45,7 +49,9 @@ pub struct SignInput<'a> {
     pub path: &'a str,
     /// The `host` header value exactly as sent (with `:port` when not default).
     pub host: &'a str,
+    /// The `content-type` header value exactly as sent.
     pub content_type: &'a str,
+    /// The request body exactly as sent (its SHA-256 is signed).
     pub body: &'a [u8],
 }
 
@@ -173,6 +179,7 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
+    /// A signer for these credentials, with no signing key derived yet.
     pub fn new(creds: &AwsCredentials) -> Self {
         Signer {
             access_key_id: creds.access_key_id.clone(),

@@ -23,7 +23,7 @@ struct Cli {
     /// Seconds before an idle keep-alive connection is closed (pool-retry tests).
     #[arg(long, default_value_t = 60)]
     keepalive: u64,
-    /// Extra accepted credentials as ACCESS_KEY:SECRET_KEY[:SESSION_TOKEN] (repeatable); with a
+    /// Extra accepted credentials as `ACCESS_KEY:SECRET_KEY[:SESSION_TOKEN]` (repeatable); with a
     /// token, requests signed with that key must carry it.
     #[arg(long = "credential")]
     credentials: Vec<String>,

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The namespace of a resource that sets no `namespace:`.
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// `listeners[].limits.maxBodyBytes` when not set (32 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// `listeners[].limits.maxConcurrentRequests` when not set.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
@@ -27,29 +29,49 @@ pub const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// `Instant + duration` can never overflow at runtime.
 pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
+/// The whole gateway configuration, as the process runs it.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The OpenAI-compatible API listeners (`listeners`); at least one.
     pub listeners: Vec<Listener>,
+    /// Where `/config_dump` and `/healthz/*` are served (`admin.address`); default
+    /// `127.0.0.1:15000`.
     pub admin: SocketAddr,
+    /// Where `GET /metrics` is served (`metrics.address`); default `0.0.0.0:15020`.
     pub metrics: SocketAddr,
+    /// The backends (`backends`), each shared with the routes that name it.
     pub backends: Vec<Arc<Backend>>,
+    /// The routes (`routes`) in file order; the first that accepts a request serves it.
     pub routes: Vec<Route>,
+    /// The policies (`policies`), for `/config_dump`; their prompt caching is already copied
+    /// onto the routes they target.
     pub policies: Vec<Policy>,
+    /// Process-wide settings (`server`); defaults when the section is absent.
     pub server: ServerSettings,
 }
 
+/// One address serving the OpenAI-compatible API (`listeners[]`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Listener {
+    /// Names the listener in logs and start-up errors (`name`); unique within its namespace.
     pub name: String,
+    /// `namespace`; default `default`.
     pub namespace: String,
+    /// The address to bind (`address`, e.g. `0.0.0.0:8080`); its port may not be taken by
+    /// another listener, admin or metrics on an overlapping IP.
     pub address: SocketAddr,
+    /// Downstream TLS (`tls`); `None` serves plain HTTP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<ListenerTls>,
     /// Client API keys: (client name, key). The key never leaves this struct.
     #[serde(skip)]
     pub api_keys: Option<Vec<(String, Secret)>>,
+    /// Largest request body accepted, in bytes (`limits.maxBodyBytes`); past it 413. Default
+    /// 32 MiB.
     pub max_body_bytes: usize,
+    /// Requests this listener serves at once (`limits.maxConcurrentRequests`); past it 503
+    /// `overloaded`. Default 4096.
     pub max_concurrent_requests: usize,
     /// Limits on the shape of one request body (`/config_dump` shows them beside
     /// `maxBodyBytes`).
@@ -80,35 +102,53 @@ impl Default for RequestLimits {
     }
 }
 
+/// A listener's certificate and key (`listeners[].tls`), checked to load at start-up.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListenerTls {
+    /// PEM certificate chain presented to clients (`certFile`; relative to the config file).
     pub cert_file: PathBuf,
+    /// PEM private key of that certificate (`keyFile`; relative to the config file).
     pub key_file: PathBuf,
 }
 
+/// One Bedrock backend (`backends[]`): where requests go, as which model, signed as whom.
 #[derive(Debug, Clone)]
 pub struct Backend {
+    /// What routes' `backendRefs` name (`name`), and the `backend` in logs and metrics; unique
+    /// within its namespace.
     pub name: String,
+    /// `namespace`; default `default`.
     pub namespace: String,
     /// When set, replaces the client's `model`.
     pub model: Option<String>,
     /// Overrides the family detected from the model id (for opaque ARNs).
     pub model_family: Option<ModelFamily>,
+    /// The AWS region signed for (`ai.provider.bedrock.region`, e.g. `us-east-1`); required.
     pub region: String,
+    /// Where requests go (`ai.provider.bedrock.endpoint`); default
+    /// `https://bedrock-runtime.<region>.amazonaws.com`.
     pub endpoint: Endpoint,
+    /// Who requests are signed as (`policies.auth`); default the AWS default chain.
     pub auth: BackendAuth,
+    /// PEM bundle of CAs that replaces the system roots for this backend
+    /// (`policies.tls.caFile`; relative to the config file), for private CAs and tests.
     pub ca_file: Option<PathBuf>,
     /// The certificates of `ca_file` as DER, in file order, checked at load (each parses as
     /// X.509 and is accepted as a trust anchor); `Some` exactly when `ca_file` is.
     pub ca_certs: Option<Arc<Vec<Vec<u8>>>>,
 }
 
+/// A backend's endpoint URL, taken apart: `http(s)://host[:port]` with no path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoint {
+    /// Whether the scheme is `https` (the certificate and host name are then verified).
     pub tls: bool,
+    /// The host name or IP address (IPv6 without brackets): what is resolved, and what the
+    /// certificate must name.
     pub host: String,
+    /// The TCP port; 443 or 80 when the URL gives none.
     pub port: u16,
     /// `host` header value: host, plus `:port` when not the scheme's default.
     pub authority: String,
@@ -116,47 +156,74 @@ pub struct Endpoint {
     pub base_url: String,
 }
 
+/// How a backend's requests are authenticated (`backends[].policies.auth`).
 #[derive(Debug, Clone)]
 pub enum BackendAuth {
     /// Static keys from a secret (re-read from `dir` when it is a mounted directory), with an
     /// optional role assumed on top.
     Static {
+        /// Name of the secret holding the keys (`aws.secretRef.name`), for logs and
+        /// `/config_dump`.
         secret: String,
+        /// The keys as loaded: `accessKey`, `secretKey` and the optional `sessionToken`.
         credentials: AwsCredentials,
+        /// The secret's mounted directory (a `path` secret); `None` for inline values.
         dir: Option<PathBuf>,
+        /// Role to assume with these keys (`aws.roleArn`).
         role: Option<AssumeRole>,
     },
     /// The AWS default chain (environment, profile, web identity, container, IMDS), with an
     /// optional role assumed on top.
-    Implicit { role: Option<AssumeRole> },
+    Implicit {
+        /// Role to assume with the chain's credentials (`aws.roleArn`).
+        role: Option<AssumeRole>,
+    },
     /// Bedrock API key, sent as `Authorization: Bearer` (re-read from `dir` when mounted).
     ApiKey {
+        /// Name of the secret holding `apiKey` (`apiKey.secretRef.name`), for logs and
+        /// `/config_dump`.
         secret: String,
+        /// The API key as loaded.
         key: Secret,
+        /// The secret's mounted directory (a `path` secret); `None` for inline values.
         dir: Option<PathBuf>,
     },
 }
 
+/// A role assumed through STS on top of a backend's base credentials (`policies.auth.aws`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssumeRole {
+    /// ARN of the role to assume (`roleArn`).
     pub role_arn: String,
+    /// The external id the role's trust policy requires (`externalId`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// The STS session name, visible in CloudTrail (`sessionName`); default `basalt`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_name: Option<String>,
 }
 
+/// One route (`routes[]`): the requests it takes and the backends that serve them.
 #[derive(Debug, Clone)]
 pub struct Route {
+    /// The `route` label in metrics and logs, and what policies target (`name`); unique within
+    /// its namespace.
     pub name: String,
+    /// `namespace`; default `default`.
     pub namespace: String,
+    /// `matches`: the route takes a request when any one accepts its path and model; at least
+    /// one.
     pub matches: Vec<RouteMatch>,
     /// Backends in preference order (lowest `priority` first, then file order).
     pub backends: Vec<(u32, Arc<Backend>)>,
+    /// `retry`; `None` means one upstream call per request.
     pub retry: Option<Retry>,
+    /// `failover`; `None` means a backend is never ejected.
     pub failover: Option<Failover>,
+    /// `timeouts`; each key not set takes its default.
     pub timeouts: Timeouts,
+    /// Prompt caching of the first policy that targets this route and sets it, if any.
     pub prompt_caching: Option<PromptCaching>,
 }
 
@@ -167,15 +234,21 @@ impl Route {
     }
 }
 
+/// One entry of `routes[].matches`: a path and, optionally, a model.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteMatch {
+    /// `path.value` (starts with `/`): the request path must equal it or continue it after a
+    /// `/`. `type: Exact` is matched the same way as `PathPrefix`.
     pub path_prefix: String,
+    /// `model`: the client's whole `model` must match it, `*` standing for any run of
+    /// characters; `None` accepts any model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
 }
 
 impl RouteMatch {
+    /// Whether a request path falls under `path_prefix` (whole path segments only).
     pub fn matches_path(&self, path: &str) -> bool {
         path.starts_with(&self.path_prefix)
             && (path.len() == self.path_prefix.len()
@@ -183,6 +256,7 @@ impl RouteMatch {
                 || path.as_bytes()[self.path_prefix.len()] == b'/')
     }
 
+    /// Whether a client `model` matches `model` (always, when it is unset).
     pub fn matches_model(&self, model: &str) -> bool {
         match &self.model {
             None => true,
@@ -211,33 +285,50 @@ pub fn glob_match(pattern: &str, s: &str) -> bool {
     true
 }
 
+/// `routes[].retry`: how a failed upstream call (throttling, unavailable, connect error) is
+/// tried again, only before any byte reached the client.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Retry {
+    /// Upstream calls in all, the first included (`attempts: 3` = at most 3); required, at
+    /// least 1.
     pub attempts: u32,
+    /// Pause before the first retry (`backoff`), growing up to `max_backoff`; default 100ms.
     #[serde(with = "duration_ms")]
     pub backoff: Duration,
+    /// Longest pause between two calls (`maxBackoff`); default 2s.
     #[serde(with = "duration_ms")]
     pub max_backoff: Duration,
 }
 
+/// `routes[].failover`: when a failing backend is taken out of rotation, and for how long.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Failover {
+    /// Failures in a row (5xx, 429/throttling, connect error, timeout) that eject a backend
+    /// (`consecutiveFailures`); required, at least 1.
     pub consecutive_failures: u32,
+    /// How long an ejected backend receives no traffic (`ejectFor`); required, above 0.
     #[serde(with = "duration_ms")]
     pub eject_for: Duration,
 }
 
+/// `routes[].timeouts`: limits on one upstream exchange, each above 0.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Timeouts {
+    /// To open the connection to Bedrock, TLS included (`connect`); default 5s.
     #[serde(with = "duration_ms")]
     pub connect: Duration,
+    /// Added to `connect`: how long Bedrock's response header may take (`firstByte`); default
+    /// 60s.
     #[serde(with = "duration_ms")]
     pub first_byte: Duration,
+    /// Longest gap between two stream events before the stream is ended (`streamIdle`);
+    /// default 60s.
     #[serde(with = "duration_ms")]
     pub stream_idle: Duration,
+    /// The whole exchange, streaming included (`total`); default 600s.
     #[serde(with = "duration_ms")]
     pub total: Duration,
 }
@@ -253,12 +344,19 @@ impl Default for Timeouts {
     }
 }
 
+/// A policy's `backend.ai.promptCaching`: where Bedrock cache points are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PromptCaching {
+    /// Cache the prompt up to the end of the system prompt (`cacheSystem`); default true.
     pub cache_system: bool,
+    /// Cache the conversation up to the last and previous user turns (`cacheMessages`);
+    /// default true.
     pub cache_messages: bool,
+    /// Cache the tool definitions, for model families that support it (`cacheTools`); default
+    /// false.
     pub cache_tools: bool,
+    /// Smallest estimated prefix, in tokens, worth a cache point (`minTokens`); default 1024.
     pub min_tokens: u64,
 }
 
@@ -282,25 +380,38 @@ impl Backend {
     }
 }
 
+/// One policy (`policies[]`): settings attached to the routes it targets.
 #[derive(Debug, Clone)]
 pub struct Policy {
+    /// `name`, unique within its namespace; shown in `/config_dump`.
     pub name: String,
+    /// `namespace`; default `default`.
     pub namespace: String,
+    /// The routes it applies to (`targetRefs`); each must name an existing route.
     pub targets: Vec<PolicyTarget>,
+    /// `backend.ai.promptCaching`; `None` when the policy sets none.
     pub prompt_caching: Option<PromptCaching>,
 }
 
+/// One `policies[].targetRefs[]` entry: the route a policy applies to.
 #[derive(Debug, Clone)]
 pub struct PolicyTarget {
+    /// `kind`; only `HTTPRoute` is accepted.
     pub kind: String,
+    /// The targeted route's name.
     pub name: String,
+    /// The targeted route's namespace (`namespace`); default the policy's.
     pub namespace: String,
 }
 
+/// Process-wide settings (`server`).
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerSettings {
+    /// Worker threads serving the API listeners (`threads`); default the number of cores.
     pub threads: usize,
+    /// On SIGTERM, how long in-flight requests and streams may finish once accepting stops
+    /// (`gracePeriod`); default 10s.
     #[serde(with = "duration_ms")]
     pub grace_period: Duration,
     /// Process-wide budget of request-body bytes held in memory at once; at least the

@@ -18,8 +18,11 @@ const DNS_TTL: Duration = Duration::from_secs(30);
 /// How long an idle pooled upstream connection is kept.
 pub const POOL_IDLE: Duration = Duration::from_secs(55);
 
+/// Everything needed to call one backend, shared by all requests routed to it.
 pub struct Upstream {
+    /// The backend's validated config (endpoint, region, model override).
     pub backend: Arc<Backend>,
+    /// How requests to this backend are signed or authorized.
     pub authorizer: Authorizer,
     ca: Option<Arc<[WrappedX509]>>,
     fixed: Option<SocketAddr>,
@@ -35,6 +38,8 @@ pub struct Upstream {
 pub const MAX_IDLE: usize = 256;
 
 impl Upstream {
+    /// Prepare a backend's upstream (its CA bundle parsed, an IP-literal endpoint used as is);
+    /// `Err` when the CA bundle cannot be used.
     pub fn new(backend: Arc<Backend>, authorizer: Authorizer) -> Result<Self, String> {
         let ca = match &backend.ca_certs {
             Some(ders) => Some(Arc::from(load_ca(ders)?)),
@@ -126,6 +131,8 @@ impl Upstream {
         }
     }
 
+    /// The peer to connect to for a new connection, with the route's timeouts and this
+    /// backend's TLS verification; resolves the host (cached for 30 s) when needed.
     pub async fn peer(&self, timeouts: &Timeouts) -> Result<HttpPeer, GatewayError> {
         let addr = self.address().await?;
         let ep = &self.backend.endpoint;

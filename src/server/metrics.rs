@@ -7,6 +7,7 @@ use pingora::protocols::http::ServerSession;
 
 /// The `GET /metrics` listener.
 pub struct MetricsService {
+    /// The registry the proxy records into, rendered on each scrape.
     pub metrics: std::sync::Arc<Metrics>,
 }
 

@@ -22,8 +22,10 @@ use std::time::{Duration, SystemTime};
 
 /// Credentials the simulator accepts by default (used by `conf/local.yaml`).
 pub const LOCAL_ACCESS_KEY: &str = "AKIDBASALTLOCAL";
+/// The secret key paired with [`LOCAL_ACCESS_KEY`].
 pub const LOCAL_SECRET_KEY: &str = "basalt-local-secret-key";
 
+/// What the simulator accepts and how it behaves; the default accepts the local credentials.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
     /// Check SigV4 / bearer auth (off for load tests).
@@ -63,8 +65,11 @@ impl Default for SimOptions {
 /// A request as received (raw path, all headers, exact body up to [`RECORD_BODY_MAX`] bytes).
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The HTTP method.
     pub method: String,
+    /// The path as received, percent-encoding untouched (what the SigV4 signature covers).
     pub path: String,
+    /// Every header in arrival order, so tests can check what the gateway sent upstream.
     pub headers: Vec<(String, String)>,
     /// The body, or its first [`RECORD_BODY_MAX`] bytes when `body_len` is larger.
     pub body: Bytes,
@@ -74,6 +79,8 @@ pub struct Recorded {
     pub peer: String,
 }
 
+/// One simulator instance: its options, the requests it recorded, its stream counts and its
+/// prompt cache, shared by every connection.
 pub struct Simulator {
     pub(crate) options: SimOptions,
     recorded: Mutex<Records>,
@@ -84,7 +91,9 @@ pub struct Simulator {
 /// Cache tokens of one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CacheUsage {
+    /// Tokens of the longest prefix already cached (`cacheReadInputTokens`).
     pub read: u64,
+    /// Tokens newly cached beyond `read` (`cacheWriteInputTokens`).
     pub write: u64,
 }
 
@@ -101,6 +110,7 @@ impl PromptCache {
     const MIN_TOKENS: u64 = 1024;
     const MAX_PREFIXES: usize = 100_000;
 
+    /// The cache tokens a Converse request (JSON) reads and writes; remembers its prefixes.
     pub fn usage(&self, request: &Value) -> CacheUsage {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -176,6 +186,7 @@ impl Recorded {
 }
 
 impl Simulator {
+    /// A simulator with nothing recorded and an empty prompt cache.
     pub fn new(options: SimOptions) -> Self {
         Simulator {
             options,
@@ -188,8 +199,11 @@ impl Simulator {
 
 /// A simulator answer.
 pub struct Answer {
+    /// The HTTP status, as Bedrock would send it.
     pub status: u16,
+    /// Headers beyond the ones the server adds itself (`x-amzn-errortype` on errors).
     pub headers: Vec<(&'static str, String)>,
+    /// The JSON body or the frames to stream.
     pub body: Body,
 }
 
@@ -199,7 +213,9 @@ pub enum Body {
     Json(Vec<u8>),
     /// `application/vnd.amazon.eventstream` frames (chunked), sent `pace` apart.
     EventStream {
+        /// The frames, in order.
         frames: Vec<OutFrame>,
+        /// The pause between two frames (`[sim:pace=...]`; zero sends them at once).
         pace: Duration,
     },
 }
@@ -210,7 +226,10 @@ pub enum OutFrame {
     Ready(Vec<u8>),
     /// A text `contentBlockDelta` for this block whose text is the wall-clock time (Unix ns)
     /// at which the frame is written, so a client can measure frame → client latency.
-    StampedText { index: usize },
+    StampedText {
+        /// The `contentBlockIndex` of the text block the delta extends.
+        index: usize,
+    },
 }
 
 impl OutFrame {
@@ -623,11 +642,16 @@ fn estimate_tokens(v: &Value) -> u64 {
 
 /// The deterministic content blocks, stop reason and usage for a request.
 pub struct Reply {
+    /// The assistant's Converse content blocks (text, tool uses, reasoning ...).
     pub blocks: Vec<Value>,
+    /// The Converse `stopReason` (`end_turn`, `tool_use`, or a `[sim:stop=...]` value).
     pub stop_reason: String,
+    /// The Converse `usage` object, cache tokens included.
     pub usage: Value,
 }
 
+/// The answer the directives in the last user text ask for, for `model`; an `Err` is the
+/// (exception name, message) of a `[sim:error=...]`.
 pub fn reply_for(
     model: &str,
     request: &Value,

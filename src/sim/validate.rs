@@ -189,6 +189,8 @@ pub fn validate_for_model(model: &str, body: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// Check a Converse request body (JSON) as Bedrock would; `Err` is the ValidationException
+/// message Bedrock would send.
 pub fn validate(body: &Value) -> Result<(), String> {
     let obj = body
         .as_object()

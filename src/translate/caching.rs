@@ -16,9 +16,14 @@ const IMAGE_TOKENS: u64 = 1_600;
 /// What the operator's `promptCaching` policy asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CachePolicy {
+    /// Place a cache point after the system prompt (`cacheSystem`).
     pub system: bool,
+    /// Place cache points after the last and previous user turns (`cacheMessages`).
     pub messages: bool,
+    /// Place a cache point after the tool definitions, for families that cache tools
+    /// (`cacheTools`).
     pub tools: bool,
+    /// Smallest estimated prefix, in tokens, worth a cache point (`minTokens`).
     pub min_tokens: u64,
 }
 

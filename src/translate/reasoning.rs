@@ -73,6 +73,8 @@ fn three_levels(effort: Effort) -> &'static str {
 /// What reasoning adds to the Converse request.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reasoning {
+    /// `additionalModelRequestFields` in the family's own form (Claude `thinking`, Nova
+    /// `reasoningConfig`, gpt-oss `reasoning_effort`).
     pub fields: Option<cv::AdditionalFields>,
     /// `outputConfig.effort`.
     pub effort: Option<&'static str>,

@@ -36,9 +36,13 @@ impl<'c> RequestContext<'c> {
 /// The translated request plus what the response leg needs to map back.
 #[derive(Debug)]
 pub struct Translated<'a> {
+    /// The body to send to Converse / ConverseStream.
     pub converse: cv::ConverseRequest<'a>,
+    /// Whether the client asked for a stream (`stream: true`), i.e. call ConverseStream.
     pub stream: bool,
+    /// Whether the stream ends with a usage chunk (`stream_options.include_usage`).
     pub include_usage: bool,
+    /// Tool names renamed for Bedrock, to map tool calls in the answer back.
     pub tool_names: ToolNames,
     /// Client parameters changed or dropped so that Bedrock accepts the request (e.g.
     /// `temperature` with Claude thinking); reported in the `x-basalt-adjusted` header.

@@ -10,10 +10,13 @@ use std::borrow::Cow;
 /// What the response leg needs from the request leg.
 #[derive(Debug, Clone, Copy)]
 pub struct ResponseContext<'c> {
+    /// The completion id the client sees (`chatcmpl-...`).
     pub id: &'c str,
+    /// The `created` timestamp, in Unix seconds.
     pub created: u64,
     /// The Bedrock model id that answered (reported as `model`).
     pub model: &'c str,
+    /// Tool names renamed in the request, to restore the client's names in tool calls.
     pub tool_names: &'c ToolNames,
 }
 
@@ -54,11 +57,16 @@ pub fn usage(u: &cv::TokenUsage) -> oa::Usage {
 /// The translated body and the usage (for metrics and logs).
 #[derive(Debug)]
 pub struct TranslatedResponse {
+    /// The OpenAI `chat.completion` JSON to send to the client.
     pub body: Vec<u8>,
+    /// The usage reported in `body`, cache reads and writes included in `prompt_tokens`.
     pub usage: oa::Usage,
+    /// The OpenAI `finish_reason` of the single choice.
     pub finish_reason: &'static str,
 }
 
+/// Translate a Converse response body; a body that is not a Converse answer is an
+/// [`UpstreamBadResponse`](GatewayError::UpstreamBadResponse).
 pub fn translate(
     body: &[u8],
     ctx: &ResponseContext<'_>,

@@ -16,13 +16,19 @@ use crate::openai::{
 /// Per-stream constants.
 #[derive(Debug, Clone)]
 pub struct StreamContext {
+    /// The completion id every chunk carries (`chatcmpl-...`).
     pub id: String,
+    /// The `created` timestamp every chunk carries, in Unix seconds.
     pub created: u64,
+    /// The Bedrock model id that answers (reported as `model`).
     pub model: String,
+    /// Whether to end with a usage chunk (`stream_options.include_usage`).
     pub include_usage: bool,
+    /// Tool names renamed in the request, to restore the client's names in tool calls.
     pub tool_names: ToolNames,
 }
 
+/// The state of one streamed answer between ConverseStream frames and OpenAI SSE chunks.
 pub struct StreamTranslator {
     ctx: StreamContext,
     role_sent: bool,
@@ -44,6 +50,7 @@ fn bad(what: &str, e: serde_json::Error) -> GatewayError {
 }
 
 impl StreamTranslator {
+    /// A translator for a stream that has not started (no chunk written yet).
     pub fn new(ctx: StreamContext) -> Self {
         StreamTranslator {
             ctx,
