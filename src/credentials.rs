@@ -47,7 +47,9 @@ pub enum Source {
 /// Credentials ready for signing.
 #[derive(Debug)]
 pub struct Cached {
+    /// The SigV4 signer holding these credentials (and its cached signing key).
     pub signer: Signer,
+    /// When they stop being valid (`None`: long-term keys).
     pub expiry: Option<SystemTime>,
     fetched: SystemTime,
     /// Access key id, for change detection and logs (not a secret).
@@ -56,6 +58,8 @@ pub struct Cached {
     fingerprint: u64,
 }
 
+/// One backend's AWS credentials: fetched once, shared by every request, refreshed ahead of
+/// expiry in the background; requests fail fast when none are valid.
 pub struct CredentialCache {
     backend: String,
     region: String,
@@ -188,6 +192,7 @@ fn fresh_enough(expiry: Option<SystemTime>, now: SystemTime) -> bool {
 }
 
 impl CredentialCache {
+    /// A cache for `backend` fed from `source`, with an optional assume-role on top.
     pub fn new(
         backend: &str,
         region: &str,
@@ -458,7 +463,9 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// Runs every cache's background refresher and API-key watcher (a Pingora background service).
 #[derive(Default)]
 pub struct Refresher {
+    /// The credential caches to keep fresh.
     pub caches: Vec<Arc<CredentialCache>>,
+    /// The API keys to re-read from their mounted directories.
     pub api_keys: Vec<Arc<ApiKey>>,
 }
 
@@ -470,6 +477,7 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
+    /// A key for `backend`, re-read from `dir` when that is set.
     pub fn new(backend: &str, key: Secret, dir: Option<PathBuf>) -> Self {
         ApiKey {
             backend: backend.to_owned(),
@@ -512,6 +520,7 @@ impl ApiKey {
         }
     }
 
+    /// Re-read the key from its directory every few seconds until shutdown.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let Some(dir) = self.dir.clone() else {
             return;

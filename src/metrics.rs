@@ -100,6 +100,55 @@ pub struct Metrics {
     pub open_streams: IntGauge,
     configured_models: HashSet<String>,
     learned_models: RwLock<HashSet<String>>,
+    resilience: ResilienceMetrics,
+}
+
+/// Retries, failover and ejection (labels: backend and route names from the config, bounded
+/// reasons and outcomes).
+struct ResilienceMetrics {
+    attempts: IntCounterVec,
+    retries: IntCounterVec,
+    ejected: IntGaugeVec,
+    budget_exhausted: IntCounterVec,
+}
+
+impl ResilienceMetrics {
+    fn new() -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            IntCounterVec::new(Opts::new(name, help), labels)
+        };
+        Ok(ResilienceMetrics {
+            attempts: counter(
+                "basalt_upstream_attempts_total",
+                "Upstream attempts, by backend and outcome (ok, throttled, server_error, client_error, unreachable, timeout, bad_response).",
+                &["backend", "outcome"],
+            )?,
+            retries: counter(
+                "basalt_retries_total",
+                "Attempts made again after a retryable failure, by route and reason.",
+                &["route", "reason"],
+            )?,
+            ejected: IntGaugeVec::new(
+                Opts::new(
+                    "basalt_backend_ejected",
+                    "1 while a backend is ejected after consecutive failures.",
+                ),
+                &["backend"],
+            )?,
+            budget_exhausted: counter(
+                "basalt_retry_budget_exhausted_total",
+                "Retries not made because the backend's retry budget was spent.",
+                &["backend"],
+            )?,
+        })
+    }
+
+    fn register(&self, r: &Registry) -> Result<(), prometheus::Error> {
+        r.register(Box::new(self.attempts.clone()))?;
+        r.register(Box::new(self.retries.clone()))?;
+        r.register(Box::new(self.ejected.clone()))?;
+        r.register(Box::new(self.budget_exhausted.clone()))
+    }
 }
 
 fn histogram(
@@ -166,6 +215,7 @@ impl Metrics {
             open_streams: IntGauge::new("basalt_open_streams", "Streaming responses open.")?,
             configured_models: configured_models(config),
             learned_models: RwLock::new(HashSet::new()),
+            resilience: ResilienceMetrics::new()?,
             registry,
         };
         let build = IntGaugeVec::new(
@@ -184,6 +234,7 @@ impl Metrics {
         r.register(Box::new(m.in_flight.clone()))?;
         r.register(Box::new(m.open_streams.clone()))?;
         r.register(Box::new(build))?;
+        m.resilience.register(r)?;
         Ok(m)
     }
 
@@ -293,6 +344,38 @@ impl Metrics {
     pub fn credentials_refresh(&self, ok: bool) {
         self.credentials_refresh
             .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
+    }
+
+    /// One upstream attempt ended with `outcome`.
+    pub fn upstream_attempt(&self, backend: &str, outcome: &'static str) {
+        self.resilience
+            .attempts
+            .with_label_values(&[backend, outcome])
+            .inc();
+    }
+
+    /// An attempt is being made again for `reason`.
+    pub fn retry(&self, route: &str, reason: &'static str) {
+        self.resilience
+            .retries
+            .with_label_values(&[route, reason])
+            .inc();
+    }
+
+    /// A backend was ejected (`true`) or takes traffic again.
+    pub fn backend_ejected(&self, backend: &str, ejected: bool) {
+        self.resilience
+            .ejected
+            .with_label_values(&[backend])
+            .set(i64::from(ejected));
+    }
+
+    /// A retry was not made: the backend's retry budget was spent.
+    pub fn retry_budget_exhausted(&self, backend: &str) {
+        self.resilience
+            .budget_exhausted
+            .with_label_values(&[backend])
             .inc();
     }
 

@@ -17,6 +17,8 @@
 //! test; expecting 200 for the second request on the `tight` listener fails with its 503;
 //! expecting the 413 connection to close fails since the next request is answered 200.
 
+// A test fails by panicking: unwrap, expect and panic are its assertions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // The simulator is a cargo feature (on by default); without it there is nothing to run here.
 #![cfg(feature = "simulator")]
 

@@ -1,30 +1,42 @@
-//! The chat-completions handler: parse (capped) → select the route and backend → translate to
-//! Converse → the upstream exchange → the answer, as JSON or through the stream relay.
+//! The chat-completions handler: parse (capped) → select the route → for each attempt (see
+//! [`super::attempts`]): translate to Converse for that backend's model → the upstream
+//! exchange → the answer, as JSON or through the stream relay.
 
+use super::attempts::Attempts;
 use super::context::RequestCtx;
-use super::exchange::{self, Call};
-use super::relay::Relay;
+use super::exchange::{self, Call, Failed};
+use super::relay::{Relay, Relayed};
+use super::resilience;
 use super::respond::{self, downstream, ADJUSTED_HEADER};
 use super::routes::RouteEntry;
 use super::upstream::Upstream;
 use super::Gateway;
 use crate::bedrock::{self, Operation};
 use crate::error::GatewayError;
-use crate::openai;
+use crate::openai::{self, ChatRequest};
+use crate::translate::affinity;
 use crate::translate::request::{self as treq, Translated};
 use crate::translate::response as tresp;
 use crate::translate::stream::{StreamContext, StreamTranslator};
 use bytes::Bytes;
 use pingora::prelude::*;
 use pingora::protocols::http::client::HttpSession;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
-/// The backend a request goes to, and the model id it asks for.
-struct Target<'r> {
-    entry: &'r RouteEntry,
-    upstream: &'r Upstream,
-    model_id: &'r str,
+/// A request translated for one Bedrock model.
+struct Prepared<'a> {
+    model_id: &'a str,
+    translated: Translated<'a>,
+    converse: Bytes,
+}
+
+/// How one attempt ended.
+enum Attempt {
+    /// The client has its answer (or is gone).
+    Answered,
+    /// Failed before any byte reached the client: may be tried again.
+    Failed(Failed, Option<Duration>),
 }
 
 /// Serve one chat-completions request whose body was read.
@@ -37,93 +49,143 @@ pub async fn handle(
 ) -> Result<(), GatewayError> {
     let request = openai::parse_chat_request_with(body, gw.caps)?;
     ctx.client_model = request.model.as_deref().map(str::to_owned);
-    let target = target(gw, ctx, path, request.model.as_deref().unwrap_or(""))?;
-    let route = &target.entry.route;
-    let backend = &target.upstream.backend;
-    let tctx = treq::RequestContext {
-        model_id: target.model_id,
-        family: backend.family(target.model_id),
-        caching: route.prompt_caching.map(|p| p.policy()),
-    };
-    let translated = treq::translate(&request, &tctx)?;
-    ctx.stream = translated.stream;
-    let mut converse = Vec::with_capacity(body.len() + 512);
-    crate::json::to_writer(&mut converse, &translated.converse).map_err(|e| {
-        GatewayError::Internal {
-            message: format!("serializing Converse request: {e}"),
-        }
-    })?;
-    let call = Call {
-        upstream: target.upstream,
-        connector: &gw.connector,
-        timeouts: &route.timeouts,
-        model_id: target.model_id,
-        op: if translated.stream {
-            Operation::ConverseStream
-        } else {
-            Operation::Converse
-        },
-        // `timeouts.total` bounds the whole exchange, streaming included.
-        deadline: Instant::now() + route.timeouts.total,
-    };
-    let upstream_start = Instant::now();
-    let http = exchange::open(&call, Bytes::from(converse)).await?;
-    ctx.upstream_request_id = exchange::header_value(&http, "x-amzn-requestid");
-    let status = http.response_header().map_or(0, |h| h.status.as_u16());
-    if status != 200 {
-        // Errors before the first byte are ordinary HTTP errors, streaming or not.
-        let error_type = exchange::header_value(&http, "x-amzn-errortype");
-        let answer = exchange::read_all(call.upstream, http, call.deadline).await?;
-        ctx.upstream = Some(upstream_start.elapsed());
-        return Err(bedrock::error::from_response(status, error_type.as_deref(), &answer).into());
-    }
-    let stream = translated.stream;
-    let answer = Answer {
-        http,
-        upstream_start,
-        translated,
-        model_id: target.model_id,
-    };
-    if stream {
-        answer
-            .stream(gw, session, ctx, &call, &route.timeouts)
-            .await
-    } else {
-        answer.json(session, ctx, &call).await
-    }
-}
-
-/// Pick the route, its backend and the Bedrock model id; note them in the context.
-fn target<'g>(
-    gw: &'g Gateway,
-    ctx: &mut RequestCtx,
-    path: &str,
-    client_model: &'g str,
-) -> Result<Target<'g>, GatewayError> {
+    let client_model = request.model.as_deref().unwrap_or("");
     let entry = gw.routes.select(path, client_model)?;
     ctx.route = Some(entry.route.name.clone());
-    let upstream = entry
+    // `timeouts.total` bounds the whole exchange, retries and streaming included.
+    let deadline = Instant::now() + entry.route.timeouts.total;
+    let first = entry
         .upstreams
         .first()
         .ok_or_else(|| GatewayError::Internal {
             message: format!("route {} has no backend", entry.route.name),
         })?;
-    ctx.backend = Some(upstream.backend.name.clone());
-    let model_id = match upstream.backend.model.as_deref() {
-        Some(m) => m,
-        None if client_model.trim().is_empty() => {
-            return Err(GatewayError::invalid(
-                "`model` is required (this route's backend has no fixed model)",
-                Some("model"),
-            ))
+    let mut prepared = prepare(&request, entry, first, client_model, body.len())?;
+    ctx.stream = prepared.translated.stream;
+    let affinity = spreads(entry).then(|| affinity::prefix_key(&prepared.translated.converse));
+    let mut attempts = Attempts::new(entry, &gw.metrics, affinity.unwrap_or(0), deadline);
+    loop {
+        let upstream = attempts.start().ok_or_else(|| GatewayError::Internal {
+            message: format!("route {} has no backend", entry.route.name),
+        })?;
+        let model_id = model_for(upstream, client_model)?;
+        if model_id != prepared.model_id {
+            prepared = prepare(&request, entry, upstream, client_model, body.len())?;
         }
-        None => client_model,
+        ctx.backend = Some(upstream.backend.name.clone());
+        ctx.model = Some(model_id.to_owned());
+        ctx.attempts = attempts.made();
+        let call = Call {
+            upstream,
+            connector: &gw.connector,
+            timeouts: &entry.route.timeouts,
+            model_id,
+            op: if prepared.translated.stream {
+                Operation::ConverseStream
+            } else {
+                Operation::Converse
+            },
+            deadline,
+        };
+        let failed = match attempt(gw, session, ctx, &call, &prepared, &mut attempts).await? {
+            Attempt::Answered => return Ok(()),
+            Attempt::Failed(f, hint) => (f, hint),
+        };
+        let (Failed { error, sent }, hint) = failed;
+        if !attempts.failed(&error, sent, hint).await {
+            return Err(error);
+        }
+    }
+}
+
+/// One attempt at one backend.
+async fn attempt(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    call: &Call<'_>,
+    prepared: &Prepared<'_>,
+    attempts: &mut Attempts<'_>,
+) -> Result<Attempt, GatewayError> {
+    let upstream_start = Instant::now();
+    let http = match exchange::open(call, prepared.converse.clone()).await {
+        Ok(http) => http,
+        Err(f) => return Ok(Attempt::Failed(f, None)),
     };
-    ctx.model = Some(model_id.to_owned());
-    Ok(Target {
-        entry,
-        upstream,
+    ctx.upstream_request_id = exchange::header_value(&http, "x-amzn-requestid");
+    let status = http.response_header().map_or(0, |h| h.status.as_u16());
+    if status != 200 {
+        // Errors before the first byte are ordinary HTTP errors, streaming or not.
+        let error_type = exchange::header_value(&http, "x-amzn-errortype");
+        let hint = resilience::retry_after(exchange::header_value(&http, "retry-after").as_deref());
+        let answer = exchange::read_all(call.upstream, http, call.deadline).await?;
+        ctx.upstream = Some(upstream_start.elapsed());
+        let error = bedrock::error::from_response(status, error_type.as_deref(), &answer).into();
+        return Ok(Attempt::Failed(Failed { error, sent: true }, hint));
+    }
+    let answer = Answer {
+        http,
+        upstream_start,
+        prepared,
+    };
+    if !prepared.translated.stream {
+        attempts.succeeded();
+        answer.json(session, ctx, call).await?;
+        return Ok(Attempt::Answered);
+    }
+    match answer.stream(gw, session, ctx, call).await? {
+        Relayed::Done => {
+            attempts.succeeded();
+            Ok(Attempt::Answered)
+        }
+        Relayed::Early(error) => Ok(Attempt::Failed(Failed { error, sent: true }, None)),
+    }
+}
+
+/// Whether the route's first priority group spreads traffic over several backends (only then
+/// does the cache-affinity key matter).
+fn spreads(entry: &RouteEntry) -> bool {
+    let b = &entry.route.backends;
+    b.len() > 1 && b[0].0 == b[1].0
+}
+
+/// The Bedrock model id a backend is asked for: its fixed model, else the client's.
+fn model_for<'a>(upstream: &'a Upstream, client_model: &'a str) -> Result<&'a str, GatewayError> {
+    match upstream.backend.model.as_deref() {
+        Some(m) => Ok(m),
+        None if client_model.trim().is_empty() => Err(GatewayError::invalid(
+            "`model` is required (this route's backend has no fixed model)",
+            Some("model"),
+        )),
+        None => Ok(client_model),
+    }
+}
+
+/// Translate the request for `upstream`'s model and serialize the Converse body.
+fn prepare<'a>(
+    request: &'a ChatRequest<'a>,
+    entry: &'a RouteEntry,
+    upstream: &'a Upstream,
+    client_model: &'a str,
+    body_len: usize,
+) -> Result<Prepared<'a>, GatewayError> {
+    let model_id = model_for(upstream, client_model)?;
+    let tctx = treq::RequestContext {
         model_id,
+        family: upstream.backend.family(model_id),
+        caching: entry.route.prompt_caching.map(|p| p.policy()),
+    };
+    let translated = treq::translate(request, &tctx)?;
+    let mut converse = Vec::with_capacity(body_len + 512);
+    crate::json::to_writer(&mut converse, &translated.converse).map_err(|e| {
+        GatewayError::Internal {
+            message: format!("serializing Converse request: {e}"),
+        }
+    })?;
+    Ok(Prepared {
+        model_id,
+        translated,
+        converse: Bytes::from(converse),
     })
 }
 
@@ -131,17 +193,17 @@ fn target<'g>(
 struct Answer<'a, 'r> {
     http: HttpSession,
     upstream_start: Instant,
-    translated: Translated<'r>,
-    model_id: &'a str,
+    prepared: &'a Prepared<'r>,
 }
 
 impl Answer<'_, '_> {
     /// Client parameters changed so that Bedrock accepts the request (documented, visible).
     fn adjusted(&self) -> Vec<(&'static str, String)> {
-        if self.translated.adjusted.is_empty() {
+        let adjusted = &self.prepared.translated.adjusted;
+        if adjusted.is_empty() {
             Vec::new()
         } else {
-            vec![(ADJUSTED_HEADER, self.translated.adjusted.join(","))]
+            vec![(ADJUSTED_HEADER, adjusted.join(","))]
         }
     }
 
@@ -157,8 +219,8 @@ impl Answer<'_, '_> {
         let rctx = tresp::ResponseContext {
             id: &id,
             created: unix_now(),
-            model: self.model_id,
-            tool_names: &self.translated.tool_names,
+            model: self.prepared.model_id,
+            tool_names: &self.prepared.translated.tool_names,
         };
         let out = tresp::translate(&answer, &rctx)?;
         ctx.upstream = Some(self.upstream_start.elapsed());
@@ -176,21 +238,21 @@ impl Answer<'_, '_> {
         session: &mut Session,
         ctx: &mut RequestCtx,
         call: &Call<'_>,
-        timeouts: &crate::config::model::Timeouts,
-    ) -> Result<(), GatewayError> {
+    ) -> Result<Relayed, GatewayError> {
         let adjusted = self.adjusted();
+        let translated = &self.prepared.translated;
         let sctx = StreamContext {
             id: completion_id(),
             created: unix_now(),
-            model: self.model_id.to_owned(),
-            include_usage: self.translated.include_usage,
-            tool_names: self.translated.tool_names,
+            model: self.prepared.model_id.to_owned(),
+            include_usage: translated.include_usage,
+            tool_names: translated.tool_names.clone(),
         };
         let relay = Relay {
             upstream: call.upstream,
             http: self.http,
             upstream_start: self.upstream_start,
-            idle: timeouts.stream_idle,
+            idle: call.timeouts.stream_idle,
             deadline: call.deadline,
             translator: StreamTranslator::new(sctx),
         };

@@ -33,8 +33,10 @@ pub struct RequestCtx {
     pub route: Option<String>,
     /// Bedrock model id called.
     pub model: Option<String>,
-    /// Backend name called.
+    /// Backend name called (the last attempt's).
     pub backend: Option<String>,
+    /// Upstream attempts made (retries and failover included).
+    pub attempts: u32,
     /// Status sent to the client.
     pub status: u16,
     /// The error sent to the client, if any.
@@ -62,6 +64,7 @@ impl RequestCtx {
             route: None,
             model: None,
             backend: None,
+            attempts: 0,
             status: 0,
             error: None,
             usage: None,

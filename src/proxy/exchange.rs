@@ -42,15 +42,42 @@ pub struct Call<'a> {
     pub deadline: Instant,
 }
 
+/// A failed attempt: the error, and whether the request may have reached the backend whole
+/// (then it may have run, and is not sent again).
+#[derive(Debug)]
+pub struct Failed {
+    /// What the client would see.
+    pub error: GatewayError,
+    /// The request was delivered whole (or it cannot be known that it was not).
+    pub sent: bool,
+}
+
+impl Failed {
+    fn before_sending(error: GatewayError) -> Self {
+        Failed { error, sent: false }
+    }
+
+    fn after_sending(e: &Error) -> Self {
+        Failed {
+            error: upstream_error(e),
+            sent: true,
+        }
+    }
+}
+
 /// Send the signed request and read the response header: it must arrive within
 /// `connect + firstByte`, and before the total deadline.
-pub async fn open(call: &Call<'_>, body: Bytes) -> Result<HttpSession, GatewayError> {
+pub async fn open(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
     let first_byte = Instant::now() + call.timeouts.connect + call.timeouts.first_byte;
     let limit = first_byte.min(call.deadline);
     match tokio::time::timeout_at(limit, send(call, body)).await {
         Ok(r) => r,
-        Err(_) => Err(GatewayError::UpstreamTimeout {
-            message: "no response header within the route's firstByte/total timeout".into(),
+        // Connecting has its own, shorter timeout: past it the request was (being) written.
+        Err(_) => Err(Failed {
+            error: GatewayError::UpstreamTimeout {
+                message: "no response header within the route's firstByte/total timeout".into(),
+            },
+            sent: true,
         }),
     }
 }
@@ -63,12 +90,14 @@ enum Failure {
     Read(Box<Error>),
 }
 
-async fn send(call: &Call<'_>, body: Bytes) -> Result<HttpSession, GatewayError> {
-    let req = build_request(call, &body).await?;
+async fn send(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
+    let req = build_request(call, &body)
+        .await
+        .map_err(Failed::before_sending)?;
     if let Some(mut http) = call.upstream.take_idle() {
         match exchange(&mut http, req.clone(), body.clone()).await {
             Ok(()) => return Ok(http),
-            Err(Failure::Read(e)) => return Err(upstream_error(&e)),
+            Err(Failure::Read(e)) => return Err(Failed::after_sending(&e)),
             Err(Failure::Write(e)) => {
                 log::debug!(
                     "pooled upstream connection failed while writing ({e}); using a fresh one"
@@ -76,15 +105,20 @@ async fn send(call: &Call<'_>, body: Bytes) -> Result<HttpSession, GatewayError>
             }
         }
     }
-    let peer = call.upstream.peer(call.timeouts).await?;
+    let peer = call
+        .upstream
+        .peer(call.timeouts)
+        .await
+        .map_err(Failed::before_sending)?;
     let (mut http, _) = call
         .connector
         .get_http_session(&peer)
         .await
-        .map_err(|e| upstream_error(&e))?;
+        .map_err(|e| Failed::before_sending(upstream_error(&e)))?;
     match exchange(&mut http, req, body).await {
         Ok(()) => Ok(http),
-        Err(Failure::Write(e) | Failure::Read(e)) => Err(upstream_error(&e)),
+        Err(Failure::Write(e)) => Err(Failed::before_sending(upstream_error(&e))),
+        Err(Failure::Read(e)) => Err(Failed::after_sending(&e)),
     }
 }
 

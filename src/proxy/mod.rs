@@ -11,6 +11,7 @@
 //! driving the upstream through Pingora's `Connector`, and returns `Ok(true)`;
 //! `upstream_peer` is never reached.
 
+pub mod attempts;
 pub mod body;
 pub mod chat;
 pub mod client_auth;
@@ -20,6 +21,7 @@ pub mod exchange;
 pub mod models;
 pub mod observe;
 pub mod relay;
+pub mod resilience;
 pub mod respond;
 pub mod routes;
 pub mod upstream;

@@ -36,6 +36,7 @@ pub fn log_access(session: &Session, ctx: &RequestCtx) {
         "path": h.uri.path(),
         "route": ctx.route,
         "backend": ctx.backend,
+        "attempts": ctx.attempts,
         "model": ctx.model,
         "request_model": ctx.client_model,
         "stream": ctx.stream,

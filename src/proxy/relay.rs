@@ -1,5 +1,8 @@
 //! The stream relay: a 200 ConverseStream answer (AWS event-stream frames) in, OpenAI SSE out,
-//! frame by frame as it arrives. Failures after the header (exceptions, decode errors,
+//! frame by frame as it arrives. The client's response header waits for the first output, so a
+//! stream whose first event is a failure (an exception instead of `messageStart`, a broken
+//! frame, a timeout) is returned ([`Relayed::Early`]) to be retried or answered as an ordinary
+//! HTTP error. Failures after that (exceptions, decode errors,
 //! `streamIdle`, the total deadline) become one error event and no `[DONE]`. A client that
 //! hangs up ends the exchange; the half-read upstream connection is dropped, never pooled.
 
@@ -33,6 +36,15 @@ pub struct Relay<'a> {
     pub translator: StreamTranslator,
 }
 
+/// How a relay ended.
+#[derive(Debug)]
+pub enum Relayed {
+    /// The stream went to the client (to its end, or to an error event).
+    Done,
+    /// It failed before any byte went to the client: nothing was written.
+    Early(GatewayError),
+}
+
 /// What one read from the upstream produced.
 enum Step {
     /// Bytes (possibly no complete frame yet).
@@ -55,9 +67,7 @@ impl Relay<'_> {
         ctx: &mut RequestCtx,
         metrics: &Metrics,
         extra: &[(&'static str, String)],
-    ) -> Result<(), GatewayError> {
-        respond::sse_header(session, &ctx.request_id, extra).await?;
-        ctx.status = 200;
+    ) -> Result<Relayed, GatewayError> {
         let _open = OpenStream::new(metrics);
         let mut decoder = Decoder::new();
         let mut out = Vec::with_capacity(4096);
@@ -82,10 +92,17 @@ impl Relay<'_> {
                     break;
                 }
             }
+            if let Some(e) = self.early_failure() {
+                return Ok(Relayed::Early(e));
+            }
             if self.translator.error_sent().is_some() {
                 break;
             }
             if !out.is_empty() {
+                if ctx.status != 200 {
+                    respond::sse_header(session, &ctx.request_id, extra).await?;
+                    ctx.status = 200;
+                }
                 let chunk = Bytes::from(std::mem::take(&mut out));
                 if let Err(e) = session.write_response_body(Some(chunk), false).await {
                     return Err(self.client_gone(ctx, &e));
@@ -95,7 +112,15 @@ impl Relay<'_> {
                 }
             }
         }
-        self.finish(session, ctx, out, clean_end).await
+        if let Some(e) = self.early_failure() {
+            return Ok(Relayed::Early(e));
+        }
+        if ctx.status != 200 {
+            respond::sse_header(session, &ctx.request_id, extra).await?;
+            ctx.status = 200;
+        }
+        self.finish(session, ctx, out, clean_end).await?;
+        Ok(Relayed::Done)
     }
 
     /// Wait for upstream bytes, watching for a client that hangs up while the upstream is
@@ -125,6 +150,13 @@ impl Relay<'_> {
                 Step::Failed(GatewayError::UpstreamTimeout { message })
             }
         }
+    }
+
+    /// A failure before the stream started (its first event was the failure): nothing was
+    /// or will be written. Decided by the events, not by how the bytes were split.
+    fn early_failure(&self) -> Option<GatewayError> {
+        let e = self.translator.error_sent()?;
+        (!self.translator.started()).then(|| e.clone())
     }
 
     fn decode(&mut self, decoder: &mut Decoder, bytes: &[u8], out: &mut Vec<u8>) {

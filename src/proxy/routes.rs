@@ -1,6 +1,7 @@
 //! The route table, built once at start-up: each route with its backends' upstreams resolved,
 //! so a request selects a route by path and model without scanning backends.
 
+use super::resilience::Health;
 use super::upstream::Upstream;
 use crate::config::model::{Backend, Route};
 use crate::error::GatewayError;
@@ -12,6 +13,8 @@ pub struct RouteEntry {
     pub route: Route,
     /// `route.backends` mapped to their upstream state, same order.
     pub upstreams: Vec<Arc<Upstream>>,
+    /// Each backend's health on this route, same order.
+    pub health: Vec<Health>,
 }
 
 /// Every route, in file order.
@@ -35,6 +38,7 @@ impl RouteTable {
                 let ups: Result<Vec<_>, String> = r.backends.iter().map(|(_, b)| find(b)).collect();
                 ups.map(|upstreams| RouteEntry {
                     route: r.clone(),
+                    health: upstreams.iter().map(|_| Health::default()).collect(),
                     upstreams,
                 })
             })

@@ -1,6 +1,7 @@
 //! One backend's upstream: its resolved address (DNS resolved asynchronously and cached, never
 //! by Pingora's blocking `HttpPeer::new` lookup), TLS settings and the `HttpPeer` built from them.
 
+use super::resilience::RetryBudget;
 use crate::auth::Authorizer;
 use crate::config::model::{Backend, Timeouts};
 use crate::error::GatewayError;
@@ -32,6 +33,8 @@ pub struct Upstream {
     /// syscall per reuse; a connection is checked for a close by the server when it is taken
     /// (see `proxy::exchange`).
     idle: Mutex<Vec<(Stream, Instant)>>,
+    /// Retries this backend may still take (a fraction of its recent requests).
+    pub budget: RetryBudget,
 }
 
 /// At most this many idle connections per backend.
@@ -58,6 +61,7 @@ impl Upstream {
             fixed,
             cache: RwLock::new(None),
             idle: Mutex::new(Vec::new()),
+            budget: RetryBudget::new(Instant::now()),
         })
     }
 

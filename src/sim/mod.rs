@@ -84,6 +84,8 @@ pub struct Recorded {
 pub struct Simulator {
     pub(crate) options: SimOptions,
     recorded: Mutex<Records>,
+    /// `[sim:fail=N:Kind]`: requests seen per last user text.
+    faults: Mutex<std::collections::HashMap<String, u32>>,
     pub(crate) streams: StreamStats,
     prompt_cache: PromptCache,
 }
@@ -191,6 +193,7 @@ impl Simulator {
         Simulator {
             options,
             recorded: Mutex::new(Records::default()),
+            faults: Mutex::new(std::collections::HashMap::new()),
             streams: StreamStats::default(),
             prompt_cache: PromptCache::default(),
         }
@@ -386,12 +389,59 @@ impl Simulator {
         if let Err(msg) = validate::validate_for_model(&model, &request) {
             return error_answer(400, "ValidationException", &msg);
         }
+        if let Some(fault) = self.scheduled_fault(&request, op == "converse-stream") {
+            return fault;
+        }
         let cache = self.prompt_cache.usage(&request);
         if op == "converse-stream" {
             stream_answer(&model, &request, cache)
         } else {
             converse_answer(&model, &request, cache)
         }
+    }
+
+    /// The fault schedule: `[sim:fail=N:Kind]` fails the first N requests whose last user text
+    /// is this one with exception `Kind` (an HTTP error; with `[sim:fail-in-stream]`, a
+    /// converse-stream 200 whose first frame is the exception), then answers normally.
+    /// `[sim:retry-after=S]` adds `retry-after: S` to those errors.
+    fn scheduled_fault(&self, request: &Value, stream: bool) -> Option<Answer> {
+        let text = last_user_text(request);
+        let (n, kind) = directive(&text, "fail")?.split_once(':')?;
+        let n: u32 = n.parse().ok()?;
+        let seen = {
+            let mut faults = self.faults.lock().ok()?;
+            if faults.len() > 10_000 {
+                faults.clear();
+            }
+            let seen = faults.entry(text.clone()).or_insert(0);
+            *seen += 1;
+            *seen
+        };
+        if seen > n {
+            return None;
+        }
+        let message = format!("simulated {kind} ({seen} of {n})");
+        if stream && directive(&text, "fail-in-stream").is_some() {
+            let mut camel = kind.to_owned();
+            if let Some(first) = camel.get_mut(..1) {
+                first.make_ascii_lowercase();
+            }
+            let payload = serde_json::to_vec(&json!({ "message": message })).unwrap_or_default();
+            let frame = crate::bedrock::eventstream::encode_exception(&camel, &payload);
+            return Some(Answer {
+                status: 200,
+                headers: Vec::new(),
+                body: Body::EventStream {
+                    frames: vec![OutFrame::Ready(frame)],
+                    pace: Duration::ZERO,
+                },
+            });
+        }
+        let mut answer = error_answer(status_of(kind), kind, &message);
+        if let Some(secs) = directive(&text, "retry-after") {
+            answer.headers.push(("retry-after", secs.to_owned()));
+        }
+        Some(answer)
     }
 
     /// Verify SigV4 (recomputed with aws-sigv4 over the received headers, raw path and body)

@@ -2,6 +2,7 @@
 //! environment, no Pingora. Inputs and context in, result out — this is where correctness
 //! lives and where the golden tests in `tests/fixtures/` point.
 
+pub mod affinity;
 pub mod caching;
 pub mod family;
 pub mod names;

@@ -75,6 +75,12 @@ impl StreamTranslator {
         self.output_sent
     }
 
+    /// Whether a chunk was emitted before any error (the first chunk always carries the role):
+    /// a stream that fails before it started can still be answered as an HTTP error.
+    pub fn started(&self) -> bool {
+        self.role_sent
+    }
+
     /// The error event sent, if any (the stream then ends without `[DONE]`).
     pub fn error_sent(&self) -> Option<&GatewayError> {
         self.error.as_ref()
