@@ -61,11 +61,12 @@ pub fn retry_after(value: Option<&str>) -> Option<Duration> {
 const BUDGET_WINDOW: usize = 10;
 /// Retries allowed as a fraction of the requests in the window.
 const BUDGET_RATIO: f64 = 0.2;
-/// Retries always allowed in a window, however few the requests.
-const BUDGET_FLOOR: u32 = 3;
+/// Retries always allowed in a window, however few the requests (one a second, as Finagle's
+/// retry budget allows by default).
+const BUDGET_FLOOR: u32 = 10;
 
 /// A backend's retry budget: over the last 10 s, retries may be at most 20 % of the requests
-/// it was sent (at least 3), so an outage is not multiplied by the retry count.
+/// it was sent (at least 10), so an outage is not multiplied by the retry count.
 #[derive(Debug)]
 pub struct RetryBudget {
     start: Instant,
@@ -285,12 +286,12 @@ mod tests {
     fn the_budget_allows_a_fifth_of_recent_requests_with_a_floor() {
         let t0 = Instant::now();
         let b = RetryBudget::new(t0);
-        assert!((0..3).all(|_| b.try_retry(t0)));
-        assert!(!b.try_retry(t0), "floor of 3 spent");
-        for _ in 0..50 {
+        assert!((0..10).all(|_| b.try_retry(t0)));
+        assert!(!b.try_retry(t0), "floor of 10 spent");
+        for _ in 0..100 {
             b.request(t0);
         }
-        assert!((0..7).all(|_| b.try_retry(t0)), "20 % of 50 = 10 in all");
+        assert!((0..10).all(|_| b.try_retry(t0)), "20 % of 100 = 20 in all");
         assert!(!b.try_retry(t0));
         assert!(
             b.try_retry(t0 + Duration::from_secs(11)),
