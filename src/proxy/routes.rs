@@ -66,6 +66,28 @@ impl RouteTable {
             })
     }
 
+    /// Each route's backends with their live health, for `/config_dump`:
+    /// `[{route, backend, state: healthy|ejected, ejectedUntil}]`.
+    pub fn health_json(&self) -> serde_json::Value {
+        let now = std::time::Instant::now();
+        let wall = std::time::SystemTime::now();
+        let mut out = Vec::new();
+        for e in &self.entries {
+            for (up, h) in e.upstreams.iter().zip(&e.health) {
+                let until = h
+                    .ejected_until(now)
+                    .map(|u| humantime::format_rfc3339_seconds(wall + (u - now)).to_string());
+                out.push(serde_json::json!({
+                    "route": e.route.name,
+                    "backend": up.backend.name,
+                    "state": if until.is_some() { "ejected" } else { "healthy" },
+                    "ejectedUntil": until,
+                }));
+            }
+        }
+        serde_json::Value::Array(out)
+    }
+
     /// Every model id a client may send: exact `matches[].model` values and the backends'
     /// fixed models, first appearance first.
     pub fn model_ids(&self) -> Vec<&str> {

@@ -4,25 +4,39 @@
 
 use crate::config::dump::config_dump;
 use crate::config::model::Config;
+use crate::proxy::routes::RouteTable;
 use async_trait::async_trait;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
+use serde_json::Value;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// The admin app: the dump is rendered once at start-up.
+/// The admin app: the configuration part of the dump is built once at start-up; each backend's
+/// live health (`health`: healthy, or ejected until a time) is added at every request.
 pub struct Admin {
-    dump: Vec<u8>,
+    dump: Value,
+    routes: Arc<RouteTable>,
     listeners: Vec<SocketAddr>,
 }
 
 impl Admin {
-    /// The admin app for a validated config.
-    pub fn new(config: &Config) -> Self {
+    /// The admin app for a validated config and the live route table.
+    pub fn new(config: &Config, routes: Arc<RouteTable>) -> Self {
         Admin {
-            dump: serde_json::to_vec_pretty(&config_dump(config)).unwrap_or_default(),
+            dump: config_dump(config),
+            routes,
             listeners: config.listeners.iter().map(|l| l.address).collect(),
         }
+    }
+
+    fn dump(&self) -> Vec<u8> {
+        let mut dump = self.dump.clone();
+        if let Some(obj) = dump.as_object_mut() {
+            obj.insert("health".into(), self.routes.health_json());
+        }
+        serde_json::to_vec_pretty(&dump).unwrap_or_default()
     }
 }
 
@@ -54,7 +68,7 @@ impl ServeHttp for Admin {
     async fn response(&self, session: &mut ServerSession) -> http::Response<Vec<u8>> {
         let path = session.req_header().uri.path().to_owned();
         let (status, body) = match path.as_str() {
-            "/config_dump" => (200, self.dump.clone()),
+            "/config_dump" => (200, self.dump()),
             "/healthz/ready" => {
                 if all_listening(&self.listeners).await {
                     (200, b"ready\n".to_vec())

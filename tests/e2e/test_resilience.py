@@ -206,6 +206,14 @@ def test_failover_when_the_primary_is_unreachable_then_ejection_and_recovery(res
     line = access(g, rid)
     assert (line["attempts"], line["backend"], line["model"]) == (2, "fallback", "eu.fallback-model-v1:0")
     assert metric(g, "basalt_backend_ejected", backend="down") == 1
+    import json
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{g.admin_port}/config_dump") as resp:
+        health = {(h["route"], h["backend"]): h for h in json.loads(resp.read())["health"]}
+    assert health[("failover", "down")]["state"] == "ejected"
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", health[("failover", "down")]["ejectedUntil"])
+    assert health[("failover", "fallback")] == {"route": "failover", "backend": "fallback",
+                                               "state": "healthy", "ejectedUntil": None}
     # Ejected: the next request goes straight to the fallback.
     rid = nonce()
     client.chat.completions.create(model="failover-x", messages=[{"role": "user", "content": nonce()}],
