@@ -34,6 +34,11 @@ pub enum GatewayError {
         /// The listener's limit in bytes, quoted in the message.
         limit: usize,
     },
+    /// A request body in a `Content-Encoding` the gateway does not decode.
+    UnsupportedEncoding {
+        /// The encoding the client named (at most 32 characters).
+        encoding: String,
+    },
     /// Known path, wrong method.
     MethodNotAllowed {
         /// The HTTP method the client used.
@@ -131,6 +136,7 @@ impl GatewayError {
                 400
             }
             Self::BodyTooLarge { .. } => 413,
+            Self::UnsupportedEncoding { .. } => 415,
             Self::MethodNotAllowed { .. } => 405,
             Self::NotFound { .. } | Self::ModelNotFound { .. } => 404,
             Self::Bedrock { kind, status, .. } => bedrock_status(*kind, *status),
@@ -162,6 +168,7 @@ impl GatewayError {
             Self::InvalidRequest { .. } => "invalid_request",
             Self::Unsupported { .. } => "unsupported_parameter",
             Self::BodyTooLarge { .. } => "request_too_large",
+            Self::UnsupportedEncoding { .. } => "unsupported_content_encoding",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::NotFound { .. } => "not_found",
             Self::ModelNotFound { .. } => "model_not_found",
@@ -185,6 +192,7 @@ impl GatewayError {
             Self::ModelNotFound { .. } => Some("model"),
             Self::InvalidJson { .. }
             | Self::BodyTooLarge { .. }
+            | Self::UnsupportedEncoding { .. }
             | Self::MethodNotAllowed { .. }
             | Self::NotFound { .. }
             | Self::Bedrock { .. }
@@ -207,6 +215,7 @@ impl GatewayError {
             Self::InvalidRequest { .. } => "invalid_request",
             Self::Unsupported { .. } => "unsupported_parameter",
             Self::BodyTooLarge { .. } => "body_too_large",
+            Self::UnsupportedEncoding { .. } => "unsupported_encoding",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::NotFound { .. } => "not_found",
             Self::ModelNotFound { .. } => "model_not_found",
@@ -315,6 +324,10 @@ impl fmt::Display for GatewayError {
             Self::BodyTooLarge { limit } => {
                 write!(f, "request body exceeds the limit of {limit} bytes")
             }
+            Self::UnsupportedEncoding { encoding } => write!(
+                f,
+                "request bodies in Content-Encoding `{encoding}` are not accepted; send identity or gzip"
+            ),
             Self::MethodNotAllowed { method, path } => {
                 write!(f, "method {method} is not allowed on {path}")
             }

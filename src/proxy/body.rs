@@ -1,6 +1,8 @@
 //! Reading a request body: capped by the listener's `maxBodyBytes` (413, draining what the
 //! client is still uploading so it reads the answer), charged against the process-wide
-//! request-body budget (`server.maxInFlightBodyBytes`), `Expect: 100-continue` answered.
+//! request-body budget (`server.maxInFlightBodyBytes`), `Expect: 100-continue` answered, a
+//! `Content-Encoding: gzip` body decoded (its decoded size capped the same way; other
+//! encodings → 415).
 
 use crate::error::GatewayError;
 use bytes::{Bytes, BytesMut};
@@ -114,10 +116,52 @@ pub async fn read(
             }
         }
     }
-    Ok(Body {
-        bytes: buf.freeze(),
-        permit,
-    })
+    let bytes = match encoding(session)? {
+        Encoding::Identity => buf.freeze(),
+        Encoding::Gzip => {
+            let decoded = gunzip(&buf, cap)?;
+            budget.grow(&mut permit, buf.len() + decoded.len()).await?;
+            decoded
+        }
+    };
+    Ok(Body { bytes, permit })
+}
+
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+/// The body's `Content-Encoding`: identity or gzip; anything else is refused.
+fn encoding(session: &Session) -> Result<Encoding, GatewayError> {
+    let Some(v) = session.req_header().headers.get("content-encoding") else {
+        return Ok(Encoding::Identity);
+    };
+    let v = String::from_utf8_lossy(v.as_bytes())
+        .trim()
+        .to_ascii_lowercase();
+    match v.as_str() {
+        "" | "identity" => Ok(Encoding::Identity),
+        "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+        _ => Err(GatewayError::UnsupportedEncoding {
+            encoding: v.chars().take(32).collect(),
+        }),
+    }
+}
+
+/// Decode a gzip body, at most `cap` decoded bytes (a small body that inflates past the cap is
+/// refused like a large one).
+fn gunzip(body: &[u8], cap: usize) -> Result<Bytes, GatewayError> {
+    use std::io::Read;
+    let mut out = Vec::with_capacity((body.len() * 4).min(cap));
+    let mut decoder = flate2::read::MultiGzDecoder::new(body).take(cap as u64 + 1);
+    decoder.read_to_end(&mut out).map_err(|e| {
+        GatewayError::invalid(format!("the gzip request body is corrupt: {e}"), None)
+    })?;
+    if out.len() > cap {
+        return Err(GatewayError::BodyTooLarge { limit: cap });
+    }
+    Ok(Bytes::from(out))
 }
 
 fn declared_length(session: &Session) -> Option<usize> {
@@ -158,6 +202,21 @@ async fn reject_too_large(session: &mut Session, cap: usize, mut seen: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_bodies_are_decoded_within_the_cap() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(&[b'a'; 10_000]).unwrap();
+        let gz = enc.finish().unwrap();
+        assert_eq!(gunzip(&gz, 10_000).unwrap().len(), 10_000);
+        assert_eq!(
+            gunzip(&gz, 9_999).unwrap_err().status(),
+            413,
+            "a gzip bomb is capped"
+        );
+        assert_eq!(gunzip(b"not gzip", 100).unwrap_err().status(), 400);
+    }
 
     #[tokio::test]
     async fn the_budget_is_shared_and_given_back_on_drop() {

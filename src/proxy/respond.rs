@@ -43,12 +43,15 @@ pub async fn sse_header(
     let internal = |e: Box<Error>| GatewayError::Internal {
         message: e.to_string(),
     };
-    let mut header = ResponseHeader::build(200, Some(4 + extra.len())).map_err(internal)?;
+    let mut header = ResponseHeader::build(200, Some(5 + extra.len())).map_err(internal)?;
     for (k, v) in extra {
         header.insert_header(*k, v.as_str()).map_err(internal)?;
     }
     for (k, v) in [
         ("content-type", "text/event-stream"),
+        // Chunked framing: the end of the stream is the last chunk, not a connection close,
+        // so the client's connection stays alive for its next request.
+        ("transfer-encoding", "chunked"),
         ("cache-control", "no-cache"),
         ("x-accel-buffering", "no"),
         (REQUEST_ID, request_id),
