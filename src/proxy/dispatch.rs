@@ -40,12 +40,15 @@ async fn route(
         method: method.to_string(),
         path: path.clone(),
     };
-    if path == "/v1/models" {
+    if path == "/v1/models" || path.starts_with("/v1/models/") {
         if method != http::Method::GET {
             return Err(not_allowed());
         }
+        let body = match path.strip_prefix("/v1/models/") {
+            Some(id) => models::get(&gw.routes, id)?,
+            None => models::list(&gw.routes),
+        };
         ctx.status = 200;
-        let body = models::list(&gw.routes);
         return respond::json(session, 200, body, &ctx.request_id, &[])
             .await
             .map_err(|e| downstream(&e));

@@ -66,6 +66,15 @@ impl RouteTable {
             })
     }
 
+    /// Whether some route accepts `model` (exactly, by glob, or as a backend's fixed model).
+    pub fn accepts_model(&self, model: &str) -> bool {
+        self.model_ids().contains(&model)
+            || self
+                .entries
+                .iter()
+                .any(|e| e.route.matches.iter().any(|m| m.matches_model(model)))
+    }
+
     /// Each route's backends with their live health, for `/config_dump`:
     /// `[{route, backend, state: healthy|ejected, ejectedUntil}]`.
     pub fn health_json(&self) -> serde_json::Value {

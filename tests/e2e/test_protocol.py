@@ -50,3 +50,17 @@ def test_other_encodings_and_corrupt_gzip_are_clear_errors(stack):
         err = json.loads(r.read())["error"]
         assert (r.status, err["code"]) == (status, code), (encoding, err)
         conn.close()
+
+
+def test_a_model_can_be_looked_up_by_id(stack, client):
+    import openai
+    import pytest
+
+    m = client.models.retrieve("amazon.nova-micro-v1:0")
+    assert (m.id, m.object, m.owned_by) == ("amazon.nova-micro-v1:0", "model", "aws-bedrock")
+    # A model a route accepts by glob is found too (the catch-all route accepts any id).
+    assert client.models.retrieve("us.anthropic.claude-sonnet-4-5-20250929-v1:0").id.startswith("us.anthropic")
+    conn = http.client.HTTPConnection("127.0.0.1", stack.ports["gw"], timeout=30)
+    conn.request("POST", "/v1/models/x")
+    r = conn.getresponse()
+    assert r.status == 405 and json.loads(r.read())["error"]["code"] == "method_not_allowed"
