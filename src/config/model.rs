@@ -238,9 +238,12 @@ impl Route {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteMatch {
-    /// `path.value` (starts with `/`): the request path must equal it or continue it after a
-    /// `/`. `type: Exact` is matched the same way as `PathPrefix`.
+    /// `path.value` (starts with `/`): with `PathPrefix` the request path must equal it or
+    /// continue it after a `/`; with `Exact` it must equal it.
     pub path_prefix: String,
+    /// `path.type: Exact`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     /// `model`: the client's whole `model` must match it, `*` standing for any run of
     /// characters; `None` accepts any model.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,6 +253,9 @@ pub struct RouteMatch {
 impl RouteMatch {
     /// Whether a request path falls under `path_prefix` (whole path segments only).
     pub fn matches_path(&self, path: &str) -> bool {
+        if self.exact {
+            return path == self.path_prefix;
+        }
         path.starts_with(&self.path_prefix)
             && (path.len() == self.path_prefix.len()
                 || self.path_prefix.ends_with('/')
@@ -552,13 +558,20 @@ mod tests {
 
     #[test]
     fn path_prefix_respects_segments() {
-        let m = RouteMatch {
+        let mut m = RouteMatch {
             path_prefix: "/v1/chat/completions".into(),
+            exact: false,
             model: None,
         };
         assert!(m.matches_path("/v1/chat/completions"));
         assert!(m.matches_path("/v1/chat/completions/"));
         assert!(!m.matches_path("/v1/chat/completionsX"));
         assert!(!m.matches_path("/v1/chat"));
+        m.exact = true;
+        assert!(m.matches_path("/v1/chat/completions"));
+        assert!(
+            !m.matches_path("/v1/chat/completions/"),
+            "Exact is the whole path"
+        );
     }
 }

@@ -148,6 +148,7 @@ fn route_matches(r: &raw::Route, path: &str, errors: &mut Vec<String>) -> Vec<Ro
         }
         matches.push(RouteMatch {
             path_prefix: m.path.value.clone(),
+            exact: m.path.kind == "Exact",
             model: m.model.clone(),
         });
     }
