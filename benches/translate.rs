@@ -124,6 +124,13 @@ fn requests(c: &mut Criterion) {
     ] {
         c.bench_function(name, |b| b.iter(|| translate_request(&body)));
     }
+    // The caps' pre-scan alone (part of every parse above).
+    for (name, body) in [("small", small_request()), ("agentic", large_request())] {
+        let caps = basalt::openai::RequestCaps::default();
+        c.bench_function(&format!("request: caps pre-scan {name}"), |b| {
+            b.iter(|| basalt::openai::caps_exceeded(black_box(&body), caps))
+        });
+    }
     // The JSON writer against serde_json on the same translated requests, same run.
     for (name, body) in [("small", small_request()), ("agentic", large_request())] {
         let req = basalt::openai::parse_chat_request(&body).unwrap();

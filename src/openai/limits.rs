@@ -91,6 +91,14 @@ pub fn exceeded(body: &[u8], caps: RequestCaps) -> Option<(Counted, usize)> {
         Counted::ContentParts => caps.max_content_parts,
         Counted::Tools => caps.max_tools,
     };
+    // Every counted value takes at least two bytes (`1,`): a shorter body cannot pass a cap.
+    let smallest = caps
+        .max_messages
+        .min(caps.max_content_parts)
+        .min(caps.max_tools);
+    if body.len() <= smallest.saturating_mul(2) {
+        return None;
+    }
     let mut stack: Vec<Frame> = Vec::with_capacity(8);
     let mut counts = [0usize; 3];
     let mut expect_key = false;

@@ -6,7 +6,7 @@ mod limits;
 mod request;
 mod response;
 
-pub use limits::{Counted, RequestCaps};
+pub use limits::{exceeded as caps_exceeded, Counted, RequestCaps};
 pub use request::*;
 pub use response::*;
 
