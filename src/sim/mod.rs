@@ -451,14 +451,8 @@ impl Simulator {
         path: &str,
         headers: &[(String, String)],
         body: &[u8],
-    ) -> Result<(), (&'static str, String)> {
-        let get = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        let auth = get("authorization").ok_or((
+    ) -> Result<(), AuthError> {
+        let auth = header(headers, "authorization").ok_or((
             "MissingAuthenticationTokenException",
             "Missing Authentication Token".to_owned(),
         ))?;
@@ -466,45 +460,45 @@ impl Simulator {
             return if self.options.api_keys.iter().any(|k| k == key) {
                 Ok(())
             } else {
-                Err((
-                    "UnrecognizedClientException",
-                    "The security token included in the request is invalid.".into(),
-                ))
+                Err(unrecognized())
             };
         }
-        let invalid = |m: &str| ("InvalidSignatureException", m.to_owned());
         let rest = auth
             .strip_prefix("AWS4-HMAC-SHA256 ")
             .ok_or_else(|| invalid("unsupported authorization scheme"))?;
-        let mut credential = "";
-        let mut signed = "";
-        let mut signature = "";
-        for part in rest.split(',') {
-            let part = part.trim();
-            if let Some(v) = part.strip_prefix("Credential=") {
-                credential = v;
-            } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
-                signed = v;
-            } else if let Some(v) = part.strip_prefix("Signature=") {
-                signature = v;
+        let sigv4 = parse_sigv4_header(rest)?;
+        let (sk, want_token) = self.secret_for(sigv4.access_key)?;
+        if let Some(want) = want_token {
+            if header(headers, "x-amz-security-token") != Some(want.as_str()) {
+                return Err(unrecognized());
             }
         }
-        let scope: Vec<&str> = credential.split('/').collect();
-        if scope.len() != 5 || scope[4] != "aws4_request" {
-            return Err(invalid("malformed credential scope"));
+        for required in ["host", "x-amz-date", "content-type"] {
+            if !is_signed(sigv4.signed, required) {
+                return Err(invalid(&format!("{required} must be signed")));
+            }
         }
-        let (ak, region, service) = (scope[0], scope[2], scope[3]);
-        if service != SIGV4_SERVICE {
-            return Err(invalid(&format!(
-                "Credential should be scoped to correct service: 'bedrock', not '{service}'"
-            )));
+        let time = signing_time(headers)?;
+        let token = header(headers, "x-amz-security-token");
+        if token.is_some() && !is_signed(sigv4.signed, "x-amz-security-token") {
+            return Err(invalid("x-amz-security-token must be signed"));
         }
-        let unrecognized = || {
-            (
-                "UnrecognizedClientException",
-                "The security token included in the request is invalid.".to_owned(),
-            )
+        let signer = Signer {
+            sigv4: &sigv4,
+            sk,
+            token,
+            time,
         };
+        let expected = signer.expected_signature(path, headers, body)?;
+        if expected != sigv4.signature {
+            return Err(invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."));
+        }
+        Ok(())
+    }
+
+    /// The secret key of access key `ak` and the session token that must come with it: a
+    /// rotating test credential (refused once expired) or a configured pair.
+    fn secret_for(&self, ak: &str) -> Result<(String, Option<String>), AuthError> {
         let rotating = self
             .options
             .rotating_prefix
@@ -512,7 +506,7 @@ impl Simulator {
             .and_then(|p| ak.strip_prefix(p))
             .and_then(|rest| rest.get(..10))
             .and_then(|t| t.parse::<u64>().ok());
-        let (sk, want_token) = match rotating {
+        match rotating {
             Some(expiry) => {
                 let now = SystemTime::now()
                     .duration_since(SystemTime::UNIX_EPOCH)
@@ -524,7 +518,7 @@ impl Simulator {
                         "The security token included in the request is expired".into(),
                     ));
                 }
-                (format!("sk-{ak}"), Some(format!("tok-{ak}")))
+                Ok((format!("sk-{ak}"), Some(format!("tok-{ak}"))))
             }
             None => {
                 let sk = self
@@ -540,49 +534,137 @@ impl Simulator {
                     .iter()
                     .find(|(a, _)| a == ak)
                     .map(|(_, t)| t.clone());
-                (sk, token)
-            }
-        };
-        if let Some(want) = want_token {
-            if get("x-amz-security-token") != Some(want.as_str()) {
-                return Err(unrecognized());
+                Ok((sk, token))
             }
         }
-        for required in ["host", "x-amz-date", "content-type"] {
-            if !signed.split(';').any(|h| h == required) {
-                return Err(invalid(&format!("{required} must be signed")));
-            }
+    }
+}
+
+/// An auth failure: the Bedrock exception name and its message.
+type AuthError = (&'static str, String);
+
+/// The value of header `name` (case-insensitive).
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// An `InvalidSignatureException` saying `m`.
+fn invalid(m: &str) -> AuthError {
+    ("InvalidSignatureException", m.to_owned())
+}
+
+/// The answer to an unknown key or a wrong session token.
+fn unrecognized() -> AuthError {
+    (
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.".to_owned(),
+    )
+}
+
+/// Whether header `name` is in the `;`-separated SignedHeaders list.
+fn is_signed(signed: &str, name: &str) -> bool {
+    signed.split(';').any(|h| h == name)
+}
+
+/// The parts of a SigV4 `Authorization` header the simulator checks.
+struct SigV4Header<'h> {
+    access_key: &'h str,
+    region: &'h str,
+    /// SignedHeaders, `;`-separated.
+    signed: &'h str,
+    signature: &'h str,
+}
+
+/// Parse `Credential=..., SignedHeaders=..., Signature=...`; the credential scope must be
+/// `<key>/<date>/<region>/bedrock/aws4_request`.
+fn parse_sigv4_header(rest: &str) -> Result<SigV4Header<'_>, AuthError> {
+    let mut credential = "";
+    let mut signed = "";
+    let mut signature = "";
+    for part in rest.split(',') {
+        let part = part.trim();
+        if let Some(v) = part.strip_prefix("Credential=") {
+            credential = v;
+        } else if let Some(v) = part.strip_prefix("SignedHeaders=") {
+            signed = v;
+        } else if let Some(v) = part.strip_prefix("Signature=") {
+            signature = v;
         }
-        let amz_date = get("x-amz-date").ok_or_else(|| invalid("missing x-amz-date"))?;
-        let time = parse_amz_date(amz_date).ok_or_else(|| invalid("bad x-amz-date"))?;
-        let skew = SystemTime::now()
-            .duration_since(time)
-            .unwrap_or_else(|e| e.duration());
-        if skew > Duration::from_secs(300) {
-            return Err(invalid("Signature expired"));
-        }
-        let token = get("x-amz-security-token");
-        if token.is_some() && !signed.split(';').any(|h| h == "x-amz-security-token") {
-            return Err(invalid("x-amz-security-token must be signed"));
-        }
-        let host = get("host").unwrap_or("");
+    }
+    let scope: Vec<&str> = credential.split('/').collect();
+    if scope.len() != 5 || scope[4] != "aws4_request" {
+        return Err(invalid("malformed credential scope"));
+    }
+    let service = scope[3];
+    if service != SIGV4_SERVICE {
+        return Err(invalid(&format!(
+            "Credential should be scoped to correct service: 'bedrock', not '{service}'"
+        )));
+    }
+    Ok(SigV4Header {
+        access_key: scope[0],
+        region: scope[2],
+        signed,
+        signature,
+    })
+}
+
+/// The request's `x-amz-date`, which must be within 5 minutes of now.
+fn signing_time(headers: &[(String, String)]) -> Result<SystemTime, AuthError> {
+    let amz_date = header(headers, "x-amz-date").ok_or_else(|| invalid("missing x-amz-date"))?;
+    let time = parse_amz_date(amz_date).ok_or_else(|| invalid("bad x-amz-date"))?;
+    let skew = SystemTime::now()
+        .duration_since(time)
+        .unwrap_or_else(|e| e.duration());
+    if skew > Duration::from_secs(300) {
+        return Err(invalid("Signature expired"));
+    }
+    Ok(time)
+}
+
+/// What the simulator signs a request with to check the client's signature.
+struct Signer<'h> {
+    sigv4: &'h SigV4Header<'h>,
+    sk: String,
+    token: Option<&'h str>,
+    time: SystemTime,
+}
+
+impl Signer<'_> {
+    /// The signature aws-sigv4 computes over the headers the client signed (the signer adds
+    /// `x-amz-date` and `x-amz-security-token` itself), the raw path and the body.
+    fn expected_signature(
+        self,
+        path: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Result<String, AuthError> {
+        let host = header(headers, "host").unwrap_or("");
         let mut to_sign: Vec<(&str, &str)> = Vec::new();
-        for name in signed.split(';') {
+        for name in self.sigv4.signed.split(';') {
             if name == "x-amz-date" || name == "x-amz-security-token" {
                 continue;
             }
-            let value =
-                get(name).ok_or_else(|| invalid(&format!("signed header {name} missing")))?;
+            let value = header(headers, name)
+                .ok_or_else(|| invalid(&format!("signed header {name} missing")))?;
             to_sign.push((name, value));
         }
-        let identity =
-            aws_credential_types::Credentials::new(ak, sk, token.map(str::to_owned), None, "sim")
-                .into();
+        let identity = aws_credential_types::Credentials::new(
+            self.sigv4.access_key,
+            self.sk,
+            self.token.map(str::to_owned),
+            None,
+            "sim",
+        )
+        .into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
-            .region(region)
+            .region(self.sigv4.region)
             .name(SIGV4_SERVICE)
-            .time(time)
+            .time(self.time)
             .settings(SigningSettings::default())
             .build()
             .map_err(|e| invalid(&e.to_string()))?
@@ -593,10 +675,7 @@ impl Simulator {
         let (_, expected) = sign(req, &params)
             .map_err(|e| invalid(&e.to_string()))?
             .into_parts();
-        if expected != signature {
-            return Err(invalid("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."));
-        }
-        Ok(())
+        Ok(expected)
     }
 }
 
@@ -712,11 +791,7 @@ pub fn reply_for(
         return Err((kind.to_owned(), format!("simulated {kind}")));
     }
     let mut blocks = Vec::new();
-    let extra = &request["additionalModelRequestFields"];
-    let reasoning_asked = ["thinking", "reasoningConfig", "reasoning_effort"]
-        .iter()
-        .any(|k| extra.get(k).is_some());
-    if directive(&text, "reasoning").is_some() || reasoning_asked {
+    if wants_reasoning(&text, request) {
         blocks.push(json!({"reasoningContent": {"reasoningText": {"text": "Let me think about this step by step.", "signature": "c2ltLXNpZ25hdHVyZQ=="}}}));
     }
     let tools: Vec<&Value> = request["toolConfig"]["tools"]
@@ -742,19 +817,7 @@ pub fn reply_for(
         }
         stop_reason = "tool_use".into();
     } else {
-        let wants_json = request.pointer("/outputConfig/textFormat").is_some();
-        let answer = if wants_json {
-            let schema: Value = request
-                .pointer("/outputConfig/textFormat/structure/jsonSchema/schema")
-                .and_then(Value::as_str)
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or(json!({"type": "object"}));
-            example_value(&schema).to_string()
-        } else {
-            let echo: String = text.chars().take(200).collect();
-            format!("Hello from the Bedrock simulator ({model}). You said: {echo}")
-        };
-        blocks.push(json!({"text": answer}));
+        blocks.push(json!({"text": answer_text(model, request, &text)}));
     }
     if directive(&text, "unknown-block").is_some() {
         blocks.push(json!({"futureBlockType": {"anything": 1}}));
@@ -762,11 +825,48 @@ pub fn reply_for(
     if let Some(stop) = directive(&text, "stop") {
         stop_reason = stop.to_owned();
     }
+    let usage = reply_usage(request, &blocks, &text, cache);
+    Ok(Reply {
+        blocks,
+        stop_reason,
+        usage,
+    })
+}
+
+/// Whether the reply starts with reasoning: `[sim:reasoning]`, or the request asks for it.
+fn wants_reasoning(text: &str, request: &Value) -> bool {
+    let extra = &request["additionalModelRequestFields"];
+    let reasoning_asked = ["thinking", "reasoningConfig", "reasoning_effort"]
+        .iter()
+        .any(|k| extra.get(k).is_some());
+    directive(text, "reasoning").is_some() || reasoning_asked
+}
+
+/// The text answer: an example of the requested JSON schema, else a greeting that echoes the
+/// start of the user's text.
+fn answer_text(model: &str, request: &Value, text: &str) -> String {
+    let wants_json = request.pointer("/outputConfig/textFormat").is_some();
+    if wants_json {
+        let schema: Value = request
+            .pointer("/outputConfig/textFormat/structure/jsonSchema/schema")
+            .and_then(Value::as_str)
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(json!({"type": "object"}));
+        example_value(&schema).to_string()
+    } else {
+        let echo: String = text.chars().take(200).collect();
+        format!("Hello from the Bedrock simulator ({model}). You said: {echo}")
+    }
+}
+
+/// The reply's usage: estimated tokens, with cache tokens from `[sim:cache=read:N,write:M]`
+/// or else from the simulated prompt cache.
+fn reply_usage(request: &Value, blocks: &[Value], text: &str, cache: CacheUsage) -> Value {
     let input = estimate_tokens(&request["messages"]) + estimate_tokens(&request["system"]);
     let output = blocks.iter().map(estimate_tokens).sum::<u64>();
     let mut usage =
         json!({"inputTokens": input, "outputTokens": output, "totalTokens": input + output});
-    if let Some(cache) = directive(&text, "cache") {
+    if let Some(cache) = directive(text, "cache") {
         for part in cache.split(',') {
             if let Some((k, v)) = part.split_once(':') {
                 let n: u64 = v.parse().unwrap_or(0);
@@ -789,11 +889,7 @@ pub fn reply_for(
         usage["inputTokens"] = json!(uncached);
         usage["totalTokens"] = json!(uncached + cache.read + cache.write + output);
     }
-    Ok(Reply {
-        blocks,
-        stop_reason,
-        usage,
-    })
+    usage
 }
 
 fn converse_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
@@ -834,7 +930,6 @@ fn pieces(text: &str, size: usize) -> Vec<String> {
 /// delta, `[sim:truncate]` (end before messageStop), `[sim:stamp=N]` (N text deltas, each
 /// carrying the Unix-ns time it was written: see [`OutFrame::StampedText`]).
 fn stream_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
-    use crate::bedrock::eventstream::{encode_event, encode_exception};
     let text = last_user_text(request);
     let reply = match reply_for(model, request, cache) {
         Ok(r) => r,
@@ -844,90 +939,110 @@ fn stream_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
         .and_then(crate::config::model::parse_duration)
         .unwrap_or(Duration::ZERO);
     let stream_error = directive(&text, "stream-error").map(str::to_owned);
-    let mut frames = vec![OutFrame::Ready(encode_event(
-        "messageStart",
-        &pad(json!({"role": "assistant"})),
-    ))];
+    let mut frames = vec![event_frame("messageStart", json!({"role": "assistant"}))];
     if let Some(n) = directive(&text, "stamp").and_then(|n| n.parse::<usize>().ok()) {
-        frames.extend((0..n.min(100_000)).map(|_| OutFrame::StampedText { index: 0 }));
-        frames.extend(
-            [
-                ("contentBlockStop", json!({"contentBlockIndex": 0})),
-                ("messageStop", json!({"stopReason": "end_turn"})),
-                (
-                    "metadata",
-                    json!({"usage": {"inputTokens": 1, "outputTokens": n, "totalTokens": n + 1}, "metrics": {"latencyMs": 1}}),
-                ),
-            ]
-            .into_iter()
-            .map(|(kind, v)| OutFrame::Ready(encode_event(kind, &pad(v)))),
-        );
-        return Answer {
-            status: 200,
-            headers: Vec::new(),
-            body: Body::EventStream { frames, pace },
-        };
-    }
-    let mut deltas = 0;
-    'blocks: for (i, block) in reply.blocks.iter().enumerate() {
-        let mut delta_frames: Vec<Value> = Vec::new();
-        if let Some(t) = block["text"].as_str() {
-            for p in pieces(t, 7) {
-                delta_frames.push(json!({"text": p}));
-            }
-        } else if let Some(r) = block.pointer("/reasoningContent/reasoningText") {
-            for p in pieces(r["text"].as_str().unwrap_or(""), 9) {
-                delta_frames.push(json!({"reasoningContent": {"text": p}}));
-            }
-            delta_frames.push(json!({"reasoningContent": {"signature": r["signature"]}}));
-        } else if let Some(tu) = block.get("toolUse") {
-            frames.push(OutFrame::Ready(encode_event(
-                "contentBlockStart",
-                &pad(json!({"contentBlockIndex": i, "start": {"toolUse": {"toolUseId": tu["toolUseId"], "name": tu["name"]}}})),
-            )));
-            for p in pieces(&tu["input"].to_string(), 5) {
-                delta_frames.push(json!({"toolUse": {"input": p}}));
-            }
-        } else {
-            continue;
+        push_stamped_frames(n, &mut frames);
+    } else {
+        push_block_frames(&reply.blocks, stream_error.as_deref(), &mut frames);
+        if stream_error.is_none() && directive(&text, "truncate").is_none() {
+            frames.push(event_frame(
+                "messageStop",
+                json!({"stopReason": reply.stop_reason}),
+            ));
+            frames.push(event_frame(
+                "metadata",
+                json!({"usage": reply.usage, "metrics": {"latencyMs": 1}}),
+            ));
         }
-        for d in delta_frames {
-            frames.push(OutFrame::Ready(encode_event(
-                "contentBlockDelta",
-                &pad(json!({"contentBlockIndex": i, "delta": d})),
-            )));
-            deltas += 1;
-            if deltas == 1 {
-                if let Some(kind) = &stream_error {
-                    frames.push(OutFrame::Ready(encode_exception(
-                        kind,
-                        &serde_json::to_vec(&json!({"message": format!("simulated {kind}")}))
-                            .unwrap_or_default(),
-                    )));
-                    break 'blocks;
-                }
-            }
-        }
-        frames.push(OutFrame::Ready(encode_event(
-            "contentBlockStop",
-            &pad(json!({"contentBlockIndex": i})),
-        )));
-    }
-    if stream_error.is_none() && directive(&text, "truncate").is_none() {
-        frames.push(OutFrame::Ready(encode_event(
-            "messageStop",
-            &pad(json!({"stopReason": reply.stop_reason})),
-        )));
-        frames.push(OutFrame::Ready(encode_event(
-            "metadata",
-            &pad(json!({"usage": reply.usage, "metrics": {"latencyMs": 1}})),
-        )));
     }
     Answer {
         status: 200,
         headers: Vec::new(),
         body: Body::EventStream { frames, pace },
     }
+}
+
+/// A ready event frame of `kind` with payload `v` (padded).
+fn event_frame(kind: &str, v: Value) -> OutFrame {
+    OutFrame::Ready(crate::bedrock::eventstream::encode_event(kind, &pad(v)))
+}
+
+/// `[sim:stamp=N]`: N time-stamped text deltas (at most 100,000), then the end of the answer.
+fn push_stamped_frames(n: usize, frames: &mut Vec<OutFrame>) {
+    frames.extend((0..n.min(100_000)).map(|_| OutFrame::StampedText { index: 0 }));
+    frames.extend(
+        [
+            ("contentBlockStop", json!({"contentBlockIndex": 0})),
+            ("messageStop", json!({"stopReason": "end_turn"})),
+            (
+                "metadata",
+                json!({"usage": {"inputTokens": 1, "outputTokens": n, "totalTokens": n + 1}, "metrics": {"latencyMs": 1}}),
+            ),
+        ]
+        .into_iter()
+        .map(|(kind, v)| event_frame(kind, v)),
+    );
+}
+
+/// The frames of every streamable block: [contentBlockStart] + deltas + contentBlockStop. With
+/// `stream_error`, that exception follows the first delta and ends the frames.
+fn push_block_frames(blocks: &[Value], stream_error: Option<&str>, frames: &mut Vec<OutFrame>) {
+    let mut deltas = 0;
+    for (i, block) in blocks.iter().enumerate() {
+        let Some(delta_frames) = block_deltas(i, block, frames) else {
+            continue;
+        };
+        for d in delta_frames {
+            frames.push(event_frame(
+                "contentBlockDelta",
+                json!({"contentBlockIndex": i, "delta": d}),
+            ));
+            deltas += 1;
+            if deltas == 1 {
+                if let Some(kind) = stream_error {
+                    frames.push(OutFrame::Ready(
+                        crate::bedrock::eventstream::encode_exception(
+                            kind,
+                            &serde_json::to_vec(&json!({"message": format!("simulated {kind}")}))
+                                .unwrap_or_default(),
+                        ),
+                    ));
+                    return;
+                }
+            }
+        }
+        frames.push(event_frame(
+            "contentBlockStop",
+            json!({"contentBlockIndex": i}),
+        ));
+    }
+}
+
+/// The delta payloads of block `i` in pieces of a few characters (a tool use's
+/// contentBlockStart is pushed first); None for a block that is not streamed.
+fn block_deltas(i: usize, block: &Value, frames: &mut Vec<OutFrame>) -> Option<Vec<Value>> {
+    let mut delta_frames: Vec<Value> = Vec::new();
+    if let Some(t) = block["text"].as_str() {
+        for p in pieces(t, 7) {
+            delta_frames.push(json!({"text": p}));
+        }
+    } else if let Some(r) = block.pointer("/reasoningContent/reasoningText") {
+        for p in pieces(r["text"].as_str().unwrap_or(""), 9) {
+            delta_frames.push(json!({"reasoningContent": {"text": p}}));
+        }
+        delta_frames.push(json!({"reasoningContent": {"signature": r["signature"]}}));
+    } else if let Some(tu) = block.get("toolUse") {
+        frames.push(event_frame(
+            "contentBlockStart",
+            json!({"contentBlockIndex": i, "start": {"toolUse": {"toolUseId": tu["toolUseId"], "name": tu["name"]}}}),
+        ));
+        for p in pieces(&tu["input"].to_string(), 5) {
+            delta_frames.push(json!({"toolUse": {"input": p}}));
+        }
+    } else {
+        return None;
+    }
+    Some(delta_frames)
 }
 
 #[cfg(test)]

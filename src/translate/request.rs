@@ -261,61 +261,112 @@ fn non_empty<'a>(s: &'a Cow<'a, str>) -> Option<Cow<'a, str>> {
     (!s.is_empty()).then(|| Cow::Borrowed(s.as_ref()))
 }
 
+/// Each declared function with the parameter path of its name (for errors).
+type ToolDefs<'a> = Vec<(&'a oa::FunctionDef<'a>, String)>;
+
+/// The tools a request declares and the parameter that chooses among them.
+struct ToolSource<'a> {
+    defs: ToolDefs<'a>,
+    /// `tool_choice`, or `function_call` with legacy `functions`.
+    choice: Option<&'a oa::ToolChoice<'a>>,
+    /// `tools` or `functions`.
+    list_param: &'static str,
+    /// `tool_choice` or `function_call`.
+    choice_param: &'static str,
+}
+
+/// A resolved tool choice: Bedrock's `toolChoice` and the `allowed_tools` subset, if any.
+struct ResolvedChoice<'a> {
+    choice: Option<cv::ToolChoice<'a>>,
+    allowed: Option<Vec<&'a str>>,
+}
+
 /// `tools`/`functions` + `tool_choice`/`function_call` → `toolConfig` (None when no tool may be
 /// called: no tools, or `tool_choice: "none"`).
 fn tool_config<'a>(
     req: &'a oa::ChatRequest<'a>,
     names: &mut ToolNames,
 ) -> Result<Option<cv::ToolConfig<'a>>, GatewayError> {
-    let (defs, choice, list_param, choice_param): (Vec<(&oa::FunctionDef, String)>, _, _, _) =
-        match (&req.tools, &req.functions) {
-            (Some(tools), _) => {
-                let mut defs = Vec::with_capacity(tools.len());
-                for (i, t) in tools.iter().enumerate() {
-                    if t.kind != "function" {
-                        return Err(GatewayError::unsupported(
-                            format!("tools[{i}].type"),
-                            format!(
-                                "tool type `{}` is not supported: Bedrock accepts function tools only",
-                                t.kind
-                            ),
-                        ));
-                    }
-                    let f = t.function.as_ref().ok_or_else(|| {
-                        GatewayError::invalid(
-                            format!("`tools[{i}].function` is required"),
-                            Some(&format!("tools[{i}].function")),
-                        )
-                    })?;
-                    defs.push((f, format!("tools[{i}].function.name")));
-                }
-                (defs, req.tool_choice.as_ref(), "tools", "tool_choice")
-            }
-            (None, Some(functions)) => (
-                functions
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| (f, format!("functions[{i}].name")))
-                    .collect(),
-                req.function_call.as_ref(),
-                "functions",
-                "function_call",
-            ),
-            (None, None) => {
-                return match &req.tool_choice {
-                    Some(oa::ToolChoice::Mode(m)) if m == "none" || m == "auto" => Ok(None),
-                    None => Ok(None),
-                    Some(_) => Err(GatewayError::invalid(
-                        "`tool_choice` requires `tools`",
-                        Some("tool_choice"),
-                    )),
-                };
-            }
-        };
-    if defs.is_empty() {
+    let Some(source) = tool_source(req)? else {
+        return Ok(None);
+    };
+    if source.defs.is_empty() {
         return Ok(None);
     }
-    for (f, param) in &defs {
+    check_tool_names(&source.defs)?;
+    // Resolve the choice first: it may restrict the tool list (allowed_tools) or disable tools.
+    let Some(resolved) = resolve_choice(&source, names)? else {
+        return Ok(None);
+    };
+    let tools = tool_specs(source.defs, resolved.allowed.as_deref(), names);
+    if tools.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(cv::ToolConfig {
+        tools,
+        tool_choice: resolved.choice,
+    }))
+}
+
+/// Where the tools come from: `tools` (+ `tool_choice`), else legacy `functions`
+/// (+ `function_call`); None when neither is given and `tool_choice` does not need tools.
+fn tool_source<'a>(req: &'a oa::ChatRequest<'a>) -> Result<Option<ToolSource<'a>>, GatewayError> {
+    match (&req.tools, &req.functions) {
+        (Some(tools), _) => Ok(Some(ToolSource {
+            defs: function_tools(tools)?,
+            choice: req.tool_choice.as_ref(),
+            list_param: "tools",
+            choice_param: "tool_choice",
+        })),
+        (None, Some(functions)) => Ok(Some(ToolSource {
+            defs: functions
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f, format!("functions[{i}].name")))
+                .collect(),
+            choice: req.function_call.as_ref(),
+            list_param: "functions",
+            choice_param: "function_call",
+        })),
+        (None, None) => match &req.tool_choice {
+            Some(oa::ToolChoice::Mode(m)) if m == "none" || m == "auto" => Ok(None),
+            None => Ok(None),
+            Some(_) => Err(GatewayError::invalid(
+                "`tool_choice` requires `tools`",
+                Some("tool_choice"),
+            )),
+        },
+    }
+}
+
+/// The function definitions of `tools`; other tool types and tools without `function` are
+/// rejected.
+fn function_tools<'a>(tools: &'a [oa::Tool<'a>]) -> Result<ToolDefs<'a>, GatewayError> {
+    let mut defs = Vec::with_capacity(tools.len());
+    for (i, t) in tools.iter().enumerate() {
+        if t.kind != "function" {
+            return Err(GatewayError::unsupported(
+                format!("tools[{i}].type"),
+                format!(
+                    "tool type `{}` is not supported: Bedrock accepts function tools only",
+                    t.kind
+                ),
+            ));
+        }
+        let f = t.function.as_ref().ok_or_else(|| {
+            GatewayError::invalid(
+                format!("`tools[{i}].function` is required"),
+                Some(&format!("tools[{i}].function")),
+            )
+        })?;
+        defs.push((f, format!("tools[{i}].function.name")));
+    }
+    Ok(defs)
+}
+
+/// Every declared tool needs a non-empty name.
+fn check_tool_names(defs: &ToolDefs<'_>) -> Result<(), GatewayError> {
+    for (f, param) in defs {
         if f.name.is_empty() {
             return Err(GatewayError::invalid(
                 "tool name must not be empty",
@@ -323,73 +374,111 @@ fn tool_config<'a>(
             ));
         }
     }
+    Ok(())
+}
 
-    // Resolve the choice first: it may restrict the tool list (allowed_tools) or disable tools.
-    let mut allowed: Option<Vec<&str>> = None;
-    let bedrock_choice = match choice {
-        None => None,
-        Some(oa::ToolChoice::Mode(m)) => match m.as_ref() {
-            "auto" => Some(cv::ToolChoice::Auto(cv::Empty {})),
-            "required" | "any" => Some(cv::ToolChoice::Any(cv::Empty {})),
-            "none" => return Ok(None),
-            other => {
-                return Err(GatewayError::invalid(
-                    format!(
-                    "unknown `{choice_param}` value `{other}` (expected none, auto or required)"
-                ),
-                    Some(choice_param),
-                ))
-            }
-        },
-        Some(oa::ToolChoice::Object(o)) => {
-            let named = o
-                .function
-                .as_ref()
-                .map(|f| f.name.as_ref())
-                .or(o.name.as_deref());
-            if let Some(at) = &o.allowed_tools {
-                allowed = Some(
-                    at.tools
-                        .iter()
-                        .filter_map(|t| t.function.as_ref().map(|f| f.name.as_ref()))
-                        .collect(),
-                );
-                match at.mode.as_ref() {
-                    "auto" => Some(cv::ToolChoice::Auto(cv::Empty {})),
-                    "required" => Some(cv::ToolChoice::Any(cv::Empty {})),
-                    other => {
-                        return Err(GatewayError::invalid(
-                            format!(
-                                "unknown allowed_tools mode `{other}` (expected auto or required)"
-                            ),
-                            Some(choice_param),
-                        ))
-                    }
-                }
-            } else if let Some(name) = named {
-                if !defs.iter().any(|(f, _)| f.name == name) {
-                    return Err(GatewayError::invalid(
-                        format!(
-                            "`{choice_param}` names `{name}`, which is not among `{list_param}`"
-                        ),
-                        Some(choice_param),
-                    ));
-                }
-                Some(cv::ToolChoice::Tool {
-                    name: names.register(name),
-                })
-            } else {
-                return Err(GatewayError::invalid(
-                    format!("`{choice_param}` object must name a function"),
-                    Some(choice_param),
-                ));
-            }
+/// The client's tool choice → Bedrock's; None when it disables tools (`none`).
+fn resolve_choice<'a>(
+    source: &ToolSource<'a>,
+    names: &mut ToolNames,
+) -> Result<Option<ResolvedChoice<'a>>, GatewayError> {
+    match source.choice {
+        None => Ok(Some(ResolvedChoice {
+            choice: None,
+            allowed: None,
+        })),
+        Some(oa::ToolChoice::Mode(m)) if m == "none" => Ok(None),
+        Some(oa::ToolChoice::Mode(m)) => Ok(Some(ResolvedChoice {
+            choice: Some(mode_choice(m, source.choice_param)?),
+            allowed: None,
+        })),
+        Some(oa::ToolChoice::Object(o)) => object_choice(o, source, names).map(Some),
+    }
+}
+
+/// A choice mode other than `none`: `auto`, or `required`/`any`.
+fn mode_choice(mode: &str, choice_param: &str) -> Result<cv::ToolChoice<'static>, GatewayError> {
+    match mode {
+        "auto" => Ok(cv::ToolChoice::Auto(cv::Empty {})),
+        "required" | "any" => Ok(cv::ToolChoice::Any(cv::Empty {})),
+        other => Err(GatewayError::invalid(
+            format!("unknown `{choice_param}` value `{other}` (expected none, auto or required)"),
+            Some(choice_param),
+        )),
+    }
+}
+
+/// A choice object: `allowed_tools`, or one named function that must be among the tools.
+fn object_choice<'a>(
+    o: &'a oa::ToolChoiceObject<'a>,
+    source: &ToolSource<'a>,
+    names: &mut ToolNames,
+) -> Result<ResolvedChoice<'a>, GatewayError> {
+    let (choice_param, list_param) = (source.choice_param, source.list_param);
+    if let Some(at) = &o.allowed_tools {
+        return allowed_tools_choice(at, choice_param);
+    }
+    let named = o
+        .function
+        .as_ref()
+        .map(|f| f.name.as_ref())
+        .or(o.name.as_deref());
+    let Some(name) = named else {
+        return Err(GatewayError::invalid(
+            format!("`{choice_param}` object must name a function"),
+            Some(choice_param),
+        ));
+    };
+    if !source.defs.iter().any(|(f, _)| f.name == name) {
+        return Err(GatewayError::invalid(
+            format!("`{choice_param}` names `{name}`, which is not among `{list_param}`"),
+            Some(choice_param),
+        ));
+    }
+    Ok(ResolvedChoice {
+        choice: Some(cv::ToolChoice::Tool {
+            name: names.register(name),
+        }),
+        allowed: None,
+    })
+}
+
+/// `allowed_tools`: a mode (`auto` or `required`) over a subset of the tools.
+fn allowed_tools_choice<'a>(
+    at: &'a oa::AllowedTools<'a>,
+    choice_param: &str,
+) -> Result<ResolvedChoice<'a>, GatewayError> {
+    let allowed = at
+        .tools
+        .iter()
+        .filter_map(|t| t.function.as_ref().map(|f| f.name.as_ref()))
+        .collect();
+    let choice = match at.mode.as_ref() {
+        "auto" => cv::ToolChoice::Auto(cv::Empty {}),
+        "required" => cv::ToolChoice::Any(cv::Empty {}),
+        other => {
+            return Err(GatewayError::invalid(
+                format!("unknown allowed_tools mode `{other}` (expected auto or required)"),
+                Some(choice_param),
+            ))
         }
     };
+    Ok(ResolvedChoice {
+        choice: Some(choice),
+        allowed: Some(allowed),
+    })
+}
 
+/// The Bedrock tool specs, in declaration order, of the tools `allowed` lets through (all when
+/// None).
+fn tool_specs<'a>(
+    defs: ToolDefs<'a>,
+    allowed: Option<&[&str]>,
+    names: &mut ToolNames,
+) -> Vec<cv::Tool<'a>> {
     let mut tools = Vec::with_capacity(defs.len());
     for (f, _) in defs {
-        if let Some(allowed) = &allowed {
+        if let Some(allowed) = allowed {
             if !allowed.contains(&f.name.as_ref()) {
                 continue;
             }
@@ -405,13 +494,7 @@ fn tool_config<'a>(
             strict: None,
         }));
     }
-    if tools.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(cv::ToolConfig {
-        tools,
-        tool_choice: bedrock_choice,
-    }))
+    tools
 }
 
 /// Builds alternating messages: merges consecutive same-role turns.
@@ -436,6 +519,7 @@ impl<'a> Turns<'a> {
 
 type Converted<'a> = (Vec<cv::SystemBlock<'a>>, Vec<cv::Message<'a>>);
 
+/// OpenAI messages → Bedrock system blocks and alternating user/assistant turns.
 fn convert_messages<'a>(
     messages: &'a [oa::Message<'a>],
     tools_enabled: bool,
@@ -452,12 +536,7 @@ fn convert_messages<'a>(
     for (i, m) in messages.iter().enumerate() {
         match m {
             oa::Message::System { content } | oa::Message::Developer { content } => {
-                for (text, hint) in texts_with_hints(content, i)? {
-                    system.push(cv::SystemBlock::Text(text));
-                    if let Some(point) = hint {
-                        system.push(cv::SystemBlock::CachePoint(point));
-                    }
-                }
+                push_system(content, i, &mut system)?;
             }
             oa::Message::User { content } => {
                 turns.push(cv::Role::User, user_blocks(content, i)?);
@@ -474,18 +553,21 @@ fn convert_messages<'a>(
                 turns.push(cv::Role::User, vec![block]);
             }
             oa::Message::Function { name, content } => {
-                let pos = legacy_calls.iter().position(|(n, _)| *n == name.as_ref());
-                let id = match pos {
-                    Some(p) => Cow::Owned(legacy_calls.remove(p).1),
-                    None => Cow::Owned(format!("call_fn_{}", tool_id(name))),
-                };
+                let id = legacy_call_id(&mut legacy_calls, name);
                 let block = tool_result(id, content, i, tools_enabled)?;
                 turns.push(cv::Role::User, vec![block]);
             }
         }
     }
 
-    let mut messages = turns.messages;
+    Ok((system, conversation_shape(turns.messages)?))
+}
+
+/// Bedrock's rules on the whole conversation: at least one turn, a user turn first, and text
+/// beside every document.
+fn conversation_shape(
+    mut messages: Vec<cv::Message<'_>>,
+) -> Result<Vec<cv::Message<'_>>, GatewayError> {
     if messages.is_empty() {
         return Err(GatewayError::invalid(
             "`messages` must contain at least one user or assistant message with content",
@@ -501,7 +583,38 @@ fn convert_messages<'a>(
             },
         );
     }
-    // A user turn holding a document needs a text block too.
+    add_document_text(&mut messages);
+    Ok(messages)
+}
+
+/// A system/developer message's text parts → system blocks, each followed by the cache point
+/// its hint asks for.
+fn push_system<'a>(
+    content: &'a oa::Content<'a>,
+    i: usize,
+    system: &mut Vec<cv::SystemBlock<'a>>,
+) -> Result<(), GatewayError> {
+    for (text, hint) in texts_with_hints(content, i)? {
+        system.push(cv::SystemBlock::Text(text));
+        if let Some(point) = hint {
+            system.push(cv::SystemBlock::CachePoint(point));
+        }
+    }
+    Ok(())
+}
+
+/// The id of a legacy `function` result: that of the earliest unanswered `function_call` of the
+/// same name (consumed), else one derived from the name.
+fn legacy_call_id<'a>(legacy_calls: &mut Vec<(&'a str, String)>, name: &str) -> Cow<'a, str> {
+    let pos = legacy_calls.iter().position(|(n, _)| *n == name);
+    match pos {
+        Some(p) => Cow::Owned(legacy_calls.remove(p).1),
+        None => Cow::Owned(format!("call_fn_{}", tool_id(name))),
+    }
+}
+
+/// A user turn holding a document needs a text block too: add a placeholder where missing.
+fn add_document_text(messages: &mut [cv::Message<'_>]) {
     for m in messages.iter_mut().filter(|m| m.role == cv::Role::User) {
         let has_doc = m
             .content
@@ -516,7 +629,6 @@ fn convert_messages<'a>(
                 .push(cv::ContentBlock::Text(Cow::Borrowed(DOCUMENT_ONLY_TEXT)));
         }
     }
-    Ok((system, messages))
 }
 
 fn is_blank(s: &str) -> bool {
@@ -827,6 +939,7 @@ fn parse_arguments<'a>(args: &'a str, at: &str) -> Result<&'a RawValue, GatewayE
     Ok(raw)
 }
 
+/// An assistant turn → Bedrock blocks: replayed reasoning, text, then tool calls.
 fn assistant_blocks<'a>(
     a: &'a oa::AssistantMessage<'a>,
     i: usize,
@@ -836,6 +949,52 @@ fn assistant_blocks<'a>(
 ) -> Result<Vec<cv::ContentBlock<'a>>, GatewayError> {
     let mut out = Vec::new();
     // Replayed reasoning goes first: Bedrock requires it before the turn's toolUse.
+    push_replayed_reasoning(a, &mut out);
+    push_assistant_text(a, i, &mut out)?;
+    for (j, call) in a.tool_calls.iter().flatten().enumerate() {
+        let at = format!("messages[{i}].tool_calls[{j}]");
+        if call.kind.as_deref().is_some_and(|k| k != "function") {
+            return Err(GatewayError::unsupported(
+                format!("{at}.type"),
+                "only function tool calls are supported",
+            ));
+        }
+        let f = call.function.as_ref().ok_or_else(|| {
+            GatewayError::invalid(
+                "tool call needs `function`",
+                Some(&format!("{at}.function")),
+            )
+        })?;
+        out.push(tool_call_block(
+            tool_id(&call.id),
+            &f.name,
+            &f.arguments,
+            &format!("{at}.function.arguments"),
+            tools_enabled,
+            names,
+        )?);
+    }
+    if let Some(fc) = &a.function_call {
+        let id = format!("call_fn_{}_{}", tool_id(&fc.name), legacy_calls.len());
+        legacy_calls.push((fc.name.as_ref(), id.clone()));
+        out.push(tool_call_block(
+            Cow::Owned(id),
+            &fc.name,
+            &fc.arguments,
+            &format!("messages[{i}].function_call.arguments"),
+            tools_enabled,
+            names,
+        )?);
+    }
+    Ok(out)
+}
+
+/// The turn's reasoning, for replay: `reasoning_details` (signed text and encrypted data), else
+/// a signed `reasoning_content`; unsigned reasoning text is dropped.
+fn push_replayed_reasoning<'a>(
+    a: &'a oa::AssistantMessage<'a>,
+    out: &mut Vec<cv::ContentBlock<'a>>,
+) {
     if let Some(details) = &a.reasoning_details {
         for d in details {
             match d {
@@ -864,6 +1023,15 @@ fn assistant_blocks<'a>(
             }),
         ));
     }
+}
+
+/// The turn's non-blank text and refusal parts; `refusal` counts as text when there is no
+/// content.
+fn push_assistant_text<'a>(
+    a: &'a oa::AssistantMessage<'a>,
+    i: usize,
+    out: &mut Vec<cv::ContentBlock<'a>>,
+) -> Result<(), GatewayError> {
     match &a.content {
         oa::Content::None => {}
         oa::Content::Text(t) => {
@@ -894,55 +1062,31 @@ fn assistant_blocks<'a>(
             out.push(cv::ContentBlock::Text(Cow::Borrowed(r.as_ref())));
         }
     }
-    let mut push_call =
-        |id: Cow<'a, str>, name: &'a str, args: &'a str, at: String| -> Result<(), GatewayError> {
-            let input = parse_arguments(args, &at)?;
-            if tools_enabled {
-                out.push(cv::ContentBlock::ToolUse(cv::ToolUse {
-                    tool_use_id: id,
-                    name: names.register(name),
-                    input,
-                }));
-            } else {
-                out.push(cv::ContentBlock::Text(Cow::Owned(format!(
-                    "[tool call {name} (id {id}) with arguments {}]",
-                    input.get()
-                ))));
-            }
-            Ok(())
-        };
-    for (j, call) in a.tool_calls.iter().flatten().enumerate() {
-        let at = format!("messages[{i}].tool_calls[{j}]");
-        if call.kind.as_deref().is_some_and(|k| k != "function") {
-            return Err(GatewayError::unsupported(
-                format!("{at}.type"),
-                "only function tool calls are supported",
-            ));
-        }
-        let f = call.function.as_ref().ok_or_else(|| {
-            GatewayError::invalid(
-                "tool call needs `function`",
-                Some(&format!("{at}.function")),
-            )
-        })?;
-        push_call(
-            tool_id(&call.id),
-            &f.name,
-            &f.arguments,
-            format!("{at}.function.arguments"),
-        )?;
+    Ok(())
+}
+
+/// One tool call → a `toolUse` block, or, with tools disabled, a text block describing it.
+fn tool_call_block<'a>(
+    id: Cow<'a, str>,
+    name: &'a str,
+    args: &'a str,
+    at: &str,
+    tools_enabled: bool,
+    names: &mut ToolNames,
+) -> Result<cv::ContentBlock<'a>, GatewayError> {
+    let input = parse_arguments(args, at)?;
+    if tools_enabled {
+        Ok(cv::ContentBlock::ToolUse(cv::ToolUse {
+            tool_use_id: id,
+            name: names.register(name),
+            input,
+        }))
+    } else {
+        Ok(cv::ContentBlock::Text(Cow::Owned(format!(
+            "[tool call {name} (id {id}) with arguments {}]",
+            input.get()
+        ))))
     }
-    if let Some(fc) = &a.function_call {
-        let id = format!("call_fn_{}_{}", tool_id(&fc.name), legacy_calls.len());
-        legacy_calls.push((fc.name.as_ref(), id.clone()));
-        push_call(
-            Cow::Owned(id),
-            &fc.name,
-            &fc.arguments,
-            format!("messages[{i}].function_call.arguments"),
-        )?;
-    }
-    Ok(out)
 }
 
 fn tool_result<'a>(

@@ -71,63 +71,10 @@ pub fn translate(
     body: &[u8],
     ctx: &ResponseContext<'_>,
 ) -> Result<TranslatedResponse, GatewayError> {
-    let resp: cv::ConverseResponse =
-        serde_json::from_slice(body).map_err(|e| GatewayError::UpstreamBadResponse {
-            message: format!("Converse response is not valid JSON: {e}"),
-        })?;
-    // A Converse answer always has `output.message` and `stopReason`: without them this is not
-    // one, and inventing an empty `end_turn` completion would report a failure as a success.
-    let (Some(message), Some(_)) = (resp.output.and_then(|o| o.message), &resp.stop_reason) else {
-        return Err(GatewayError::UpstreamBadResponse {
-            message: "the answer is not a Converse response (no output.message or stopReason)"
-                .into(),
-        });
-    };
-    let blocks = message.content;
-
-    let mut text: Option<String> = None;
-    let mut reasoning: Option<String> = None;
-    let mut details: Vec<oa::ReasoningDetail> = Vec::new();
-    let mut tool_calls = Vec::new();
-    let append =
-        |dst: &mut Option<String>, s: &str| dst.get_or_insert_with(String::new).push_str(s);
-
-    for b in &blocks {
-        if let Some(t) = &b.text {
-            append(&mut text, t);
-        } else if let Some(c) = &b.citations_content {
-            for part in &c.content {
-                if let Some(t) = &part.text {
-                    append(&mut text, t);
-                }
-            }
-        } else if let Some(tu) = &b.tool_use {
-            tool_calls.push(oa::ResponseToolCall {
-                id: &tu.tool_use_id,
-                kind: "function",
-                function: oa::ResponseFunction {
-                    name: Cow::Borrowed(ctx.tool_names.restore(&tu.name)),
-                    arguments: Cow::Borrowed(tu.input.map(|r| r.get()).unwrap_or("{}")),
-                },
-            });
-        } else if let Some(r) = &b.reasoning_content {
-            if let Some(rt) = &r.reasoning_text {
-                append(&mut reasoning, &rt.text);
-                details.push(oa::ReasoningDetail::Text {
-                    text: Cow::Borrowed(&rt.text),
-                    signature: rt.signature.as_deref().map(Cow::Borrowed),
-                });
-            } else if let Some(data) = &r.redacted_content {
-                details.push(oa::ReasoningDetail::Encrypted {
-                    data: Cow::Borrowed(data),
-                });
-            }
-        }
-        // Anything else (image, document, toolResult, cachePoint, future blocks): skipped.
-    }
-
+    let (resp, message) = parse_answer(body)?;
+    let parts = AnswerParts::collect(&message.content, ctx.tool_names);
     let stop_reason = resp.stop_reason.as_deref().unwrap_or("end_turn");
-    let finish = finish_reason(stop_reason, !tool_calls.is_empty());
+    let finish = finish_reason(stop_reason, !parts.tool_calls.is_empty());
     let usage = usage(&resp.usage.unwrap_or_default());
     let completion = oa::ChatCompletion {
         id: ctx.id,
@@ -136,14 +83,7 @@ pub fn translate(
         model: ctx.model,
         choices: [oa::Choice {
             index: 0,
-            message: oa::ResponseMessage {
-                role: "assistant",
-                content: text,
-                refusal: None,
-                tool_calls,
-                reasoning_content: reasoning,
-                reasoning_details: details,
-            },
+            message: parts.into_message(),
             logprobs: None,
             finish_reason: finish,
             native_finish_reason: stop_reason,
@@ -161,6 +101,105 @@ pub fn translate(
         usage,
         finish_reason: finish,
     })
+}
+
+/// Parse a Converse answer into its message and the rest (stop reason, usage, service tier).
+fn parse_answer(
+    body: &[u8],
+) -> Result<(cv::ConverseResponse<'_>, cv::ResponseMessage<'_>), GatewayError> {
+    let mut resp: cv::ConverseResponse =
+        serde_json::from_slice(body).map_err(|e| GatewayError::UpstreamBadResponse {
+            message: format!("Converse response is not valid JSON: {e}"),
+        })?;
+    // A Converse answer always has `output.message` and `stopReason`: without them this is not
+    // one, and inventing an empty `end_turn` completion would report a failure as a success.
+    let (Some(message), Some(_)) = (
+        resp.output.take().and_then(|o| o.message),
+        &resp.stop_reason,
+    ) else {
+        return Err(GatewayError::UpstreamBadResponse {
+            message: "the answer is not a Converse response (no output.message or stopReason)"
+                .into(),
+        });
+    };
+    Ok((resp, message))
+}
+
+/// The answer's content blocks gathered into the parts of the OpenAI message.
+#[derive(Default)]
+struct AnswerParts<'a> {
+    text: Option<String>,
+    reasoning: Option<String>,
+    details: Vec<oa::ReasoningDetail<'a>>,
+    tool_calls: Vec<oa::ResponseToolCall<'a>>,
+}
+
+/// Append `s` to the text in `dst`, starting it if there is none yet.
+fn append(dst: &mut Option<String>, s: &str) {
+    dst.get_or_insert_with(String::new).push_str(s);
+}
+
+impl<'a> AnswerParts<'a> {
+    /// Gather the blocks in order, restoring the client's tool names.
+    fn collect(blocks: &'a [cv::ResponseBlock<'a>], names: &'a ToolNames) -> Self {
+        let mut parts = AnswerParts::default();
+        for b in blocks {
+            parts.push_block(b, names);
+        }
+        parts
+    }
+
+    /// One block: text, cited text, a tool call or reasoning. Anything else (image, document,
+    /// toolResult, cachePoint, future blocks) is skipped.
+    fn push_block(&mut self, b: &'a cv::ResponseBlock<'a>, names: &'a ToolNames) {
+        if let Some(t) = &b.text {
+            append(&mut self.text, t);
+        } else if let Some(c) = &b.citations_content {
+            for part in &c.content {
+                if let Some(t) = &part.text {
+                    append(&mut self.text, t);
+                }
+            }
+        } else if let Some(tu) = &b.tool_use {
+            self.tool_calls.push(oa::ResponseToolCall {
+                id: &tu.tool_use_id,
+                kind: "function",
+                function: oa::ResponseFunction {
+                    name: Cow::Borrowed(names.restore(&tu.name)),
+                    arguments: Cow::Borrowed(tu.input.map(|r| r.get()).unwrap_or("{}")),
+                },
+            });
+        } else if let Some(r) = &b.reasoning_content {
+            self.push_reasoning(r);
+        }
+    }
+
+    /// A reasoning block: its text (also kept, signed, for replay) or its redacted data.
+    fn push_reasoning(&mut self, r: &'a cv::ResponseReasoning<'a>) {
+        if let Some(rt) = &r.reasoning_text {
+            append(&mut self.reasoning, &rt.text);
+            self.details.push(oa::ReasoningDetail::Text {
+                text: Cow::Borrowed(&rt.text),
+                signature: rt.signature.as_deref().map(Cow::Borrowed),
+            });
+        } else if let Some(data) = &r.redacted_content {
+            self.details.push(oa::ReasoningDetail::Encrypted {
+                data: Cow::Borrowed(data),
+            });
+        }
+    }
+
+    /// The assistant message of the single choice.
+    fn into_message(self) -> oa::ResponseMessage<'a> {
+        oa::ResponseMessage {
+            role: "assistant",
+            content: self.text,
+            refusal: None,
+            tool_calls: self.tool_calls,
+            reasoning_content: self.reasoning,
+            reasoning_details: self.details,
+        }
+    }
 }
 
 #[cfg(test)]

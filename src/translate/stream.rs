@@ -7,7 +7,7 @@ use super::names::ToolNames;
 use super::response::{finish_reason, usage as map_usage};
 use crate::bedrock::error::{from_error_frame, from_exception};
 use crate::bedrock::eventstream::Frame;
-use crate::bedrock::types::{BlockDelta, BlockStart, MessageStop, Metadata};
+use crate::bedrock::types::{BlockDelta, BlockStart, DeltaReasoning, MessageStop, Metadata};
 use crate::error::GatewayError;
 use crate::openai::{
     error_body, Chunk, ChunkChoice, Delta, EncryptedDetail, FunctionDelta, ToolCallDelta, Usage,
@@ -47,6 +47,11 @@ fn bad(what: &str, e: serde_json::Error) -> GatewayError {
     GatewayError::UpstreamBadResponse {
         message: format!("unreadable {what} event: {e}"),
     }
+}
+
+/// Parse the payload of a `what` event; an unreadable one is an upstream bad response.
+fn parse<'p, T: serde::Deserialize<'p>>(what: &str, payload: &'p [u8]) -> Result<T, GatewayError> {
+    serde_json::from_slice(payload).map_err(|e| bad(what, e))
 }
 
 impl StreamTranslator {
@@ -146,6 +151,7 @@ impl StreamTranslator {
         }
     }
 
+    /// Dispatch one ConverseStream event to its handler; an unreadable payload is an error.
     fn on_event(
         &mut self,
         kind: &str,
@@ -153,125 +159,146 @@ impl StreamTranslator {
         out: &mut Vec<u8>,
     ) -> Result<(), GatewayError> {
         match kind {
-            "messageStart" if !self.role_sent => {
-                self.delta(
-                    out,
-                    Delta {
-                        content: Some(""),
-                        ..Delta::default()
-                    },
-                );
-            }
-            "contentBlockStart" => {
-                let e: BlockStart = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
-                if let Some(tu) = e.start.and_then(|s| s.tool_use) {
-                    let (index, _) = self.tool_index(e.content_block_index);
-                    let name = self.ctx.tool_names.restore(&tu.name).to_owned();
-                    self.delta(
-                        out,
-                        Delta {
-                            tool_calls: Some([ToolCallDelta {
-                                index,
-                                id: Some(&tu.tool_use_id),
-                                kind: Some("function"),
-                                function: FunctionDelta {
-                                    name: Some(&name),
-                                    arguments: "",
-                                },
-                            }]),
-                            ..Delta::default()
-                        },
-                    );
-                }
-            }
-            "contentBlockDelta" => {
-                let e: BlockDelta = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
-                let Some(d) = e.delta else { return Ok(()) };
-                if let Some(t) = &d.text {
-                    self.delta(
-                        out,
-                        Delta {
-                            content: Some(t),
-                            ..Delta::default()
-                        },
-                    );
-                } else if let Some(tu) = &d.tool_use {
-                    let (index, new) = self.tool_index(e.content_block_index);
-                    self.delta(
-                        out,
-                        Delta {
-                            tool_calls: Some([ToolCallDelta {
-                                index,
-                                id: None,
-                                kind: new.then_some("function"),
-                                function: FunctionDelta {
-                                    name: None,
-                                    arguments: &tu.input,
-                                },
-                            }]),
-                            ..Delta::default()
-                        },
-                    );
-                } else if let Some(r) = &d.reasoning_content {
-                    if let Some(t) = &r.text {
-                        self.delta(
-                            out,
-                            Delta {
-                                reasoning_content: Some(t),
-                                ..Delta::default()
-                            },
-                        );
-                    } else if let Some(s) = &r.signature {
-                        self.delta(
-                            out,
-                            Delta {
-                                reasoning_signature: Some(s),
-                                ..Delta::default()
-                            },
-                        );
-                    } else if let Some(data) = &r.redacted_content {
-                        self.delta(
-                            out,
-                            Delta {
-                                reasoning_details: Some([EncryptedDetail {
-                                    kind: "reasoning.encrypted",
-                                    data,
-                                }]),
-                                ..Delta::default()
-                            },
-                        );
-                    }
-                }
-            }
-            "messageStop" => {
-                let e: MessageStop = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
-                let native = e.stop_reason.as_deref().unwrap_or("end_turn");
-                let reason = finish_reason(native, self.next_tool > 0);
-                self.finish = Some(reason);
-                let usage = self.ctx.include_usage.then_some(None);
-                let choice = ChunkChoice {
-                    index: 0,
-                    delta: Delta::default(),
-                    logprobs: None,
-                    finish_reason: Some(reason),
-                    native_finish_reason: Some(native),
-                };
-                self.write(out, std::slice::from_ref(&choice), usage);
-            }
-            "metadata" => {
-                let e: Metadata = serde_json::from_slice(payload).map_err(|e| bad(kind, e))?;
-                if let Some(u) = e.usage {
-                    let u = map_usage(&u);
-                    self.usage = Some(u);
-                    if self.ctx.include_usage {
-                        self.write(out, &[], Some(Some(u)));
-                    }
-                }
-            }
+            "messageStart" if !self.role_sent => self.on_message_start(out),
+            "contentBlockStart" => self.on_block_start(parse::<BlockStart>(kind, payload)?, out),
+            "contentBlockDelta" => self.on_block_delta(parse::<BlockDelta>(kind, payload)?, out),
+            "messageStop" => self.on_message_stop(parse::<MessageStop>(kind, payload)?, out),
+            "metadata" => self.on_metadata(parse::<Metadata>(kind, payload)?, out),
             // contentBlockStop and unknown events carry nothing for the client.
             _ => {}
         }
         Ok(())
+    }
+
+    /// `messageStart`: the first chunk, carrying the role and empty content.
+    fn on_message_start(&mut self, out: &mut Vec<u8>) {
+        self.delta(
+            out,
+            Delta {
+                content: Some(""),
+                ..Delta::default()
+            },
+        );
+    }
+
+    /// `contentBlockStart`: a tool-use block opens a tool call (id, client name, no arguments).
+    fn on_block_start(&mut self, e: BlockStart<'_>, out: &mut Vec<u8>) {
+        if let Some(tu) = e.start.and_then(|s| s.tool_use) {
+            let (index, _) = self.tool_index(e.content_block_index);
+            let name = self.ctx.tool_names.restore(&tu.name).to_owned();
+            self.delta(
+                out,
+                Delta {
+                    tool_calls: Some([ToolCallDelta {
+                        index,
+                        id: Some(&tu.tool_use_id),
+                        kind: Some("function"),
+                        function: FunctionDelta {
+                            name: Some(&name),
+                            arguments: "",
+                        },
+                    }]),
+                    ..Delta::default()
+                },
+            );
+        }
+    }
+
+    /// `contentBlockDelta`: text, a fragment of a tool call's arguments, or reasoning.
+    fn on_block_delta(&mut self, e: BlockDelta<'_>, out: &mut Vec<u8>) {
+        let Some(d) = e.delta else { return };
+        if let Some(t) = &d.text {
+            self.delta(
+                out,
+                Delta {
+                    content: Some(t),
+                    ..Delta::default()
+                },
+            );
+        } else if let Some(tu) = &d.tool_use {
+            self.on_tool_input(e.content_block_index, &tu.input, out);
+        } else if let Some(r) = &d.reasoning_content {
+            self.on_reasoning_delta(r, out);
+        }
+    }
+
+    /// A fragment of a tool call's arguments (the call's type too if no start announced it).
+    fn on_tool_input(&mut self, block: u64, input: &str, out: &mut Vec<u8>) {
+        let (index, new) = self.tool_index(block);
+        self.delta(
+            out,
+            Delta {
+                tool_calls: Some([ToolCallDelta {
+                    index,
+                    id: None,
+                    kind: new.then_some("function"),
+                    function: FunctionDelta {
+                        name: None,
+                        arguments: input,
+                    },
+                }]),
+                ..Delta::default()
+            },
+        );
+    }
+
+    /// A reasoning delta: text, its signature, or redacted (encrypted) reasoning.
+    fn on_reasoning_delta(&mut self, r: &DeltaReasoning<'_>, out: &mut Vec<u8>) {
+        if let Some(t) = &r.text {
+            self.delta(
+                out,
+                Delta {
+                    reasoning_content: Some(t),
+                    ..Delta::default()
+                },
+            );
+        } else if let Some(s) = &r.signature {
+            self.delta(
+                out,
+                Delta {
+                    reasoning_signature: Some(s),
+                    ..Delta::default()
+                },
+            );
+        } else if let Some(data) = &r.redacted_content {
+            self.delta(
+                out,
+                Delta {
+                    reasoning_details: Some([EncryptedDetail {
+                        kind: "reasoning.encrypted",
+                        data,
+                    }]),
+                    ..Delta::default()
+                },
+            );
+        }
+    }
+
+    /// `messageStop`: the finish chunk, with the mapped and the native stop reason.
+    fn on_message_stop(&mut self, e: MessageStop<'_>, out: &mut Vec<u8>) {
+        let native = e.stop_reason.as_deref().unwrap_or("end_turn");
+        let reason = finish_reason(native, self.next_tool > 0);
+        self.finish = Some(reason);
+        let usage = self.ctx.include_usage.then_some(None);
+        let choice = ChunkChoice {
+            index: 0,
+            delta: Delta::default(),
+            logprobs: None,
+            finish_reason: Some(reason),
+            native_finish_reason: Some(native),
+        };
+        self.write(out, std::slice::from_ref(&choice), usage);
+    }
+
+    /// `metadata`: keep the usage, and send it as the usage chunk if the client asked.
+    fn on_metadata(&mut self, e: Metadata, out: &mut Vec<u8>) {
+        if let Some(u) = e.usage {
+            let u = map_usage(&u);
+            self.usage = Some(u);
+            if self.ctx.include_usage {
+                self.write(out, &[], Some(Some(u)));
+            }
+        }
     }
 
     /// Send one OpenAI error event; the stream then ends without `[DONE]`.
