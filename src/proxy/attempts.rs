@@ -45,6 +45,16 @@ impl<'r> Attempts<'r> {
         }
     }
 
+    /// The route the attempts are made on.
+    pub fn route(&self) -> &'r crate::config::model::Route {
+        &self.entry.route
+    }
+
+    /// `timeouts.total` from the start of the exchange.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
     /// The attempts made so far (for the access log).
     pub fn made(&self) -> u32 {
         self.made
@@ -79,6 +89,13 @@ impl<'r> Attempts<'r> {
             self.metrics.backend_ejected(&up.backend.name, false);
         }
         self.metrics.upstream_attempt(&up.backend.name, "ok");
+    }
+
+    /// The current attempt ended without a verdict on the backend (see [`Health::abandon`]).
+    pub fn abandon(&self) {
+        if let Some(h) = self.entry.health.get(self.current) {
+            h.abandon();
+        }
     }
 
     fn current(&self) -> (Option<&'r Upstream>, Option<&'r Health>) {

@@ -68,34 +68,58 @@ pub async fn handle(
         let upstream = attempts.start().ok_or_else(|| GatewayError::Internal {
             message: format!("route {} has no backend", entry.route.name),
         })?;
-        let model_id = model_for(upstream, client_model)?;
-        if model_id != prepared.model_id {
-            prepared = prepare(&request, entry, upstream, client_model, body.len())?;
-        }
-        ctx.backend = Some(upstream.backend.name.clone());
-        ctx.model = Some(model_id.to_owned());
-        ctx.attempts = attempts.made();
-        let call = Call {
-            upstream,
-            connector: &gw.connector,
-            timeouts: &entry.route.timeouts,
-            model_id,
-            op: if prepared.translated.stream {
-                Operation::ConverseStream
-            } else {
-                Operation::Converse
+        let outcome = match model_for(upstream, client_model) {
+            Ok(model_id) if model_id == prepared.model_id => {
+                one(gw, session, ctx, &prepared, upstream, &mut attempts).await
+            }
+            Ok(_) => match prepare(&request, entry, upstream, client_model, body.len()) {
+                Ok(p) => {
+                    prepared = p;
+                    one(gw, session, ctx, &prepared, upstream, &mut attempts).await
+                }
+                Err(e) => Err(e),
             },
-            deadline,
+            Err(e) => Err(e),
         };
-        let failed = match attempt(gw, session, ctx, &call, &prepared, &mut attempts).await? {
-            Attempt::Answered => return Ok(()),
-            Attempt::Failed(f, hint) => (f, hint),
+        let (Failed { error, sent }, hint) = match outcome {
+            Ok(Attempt::Answered) => return Ok(()),
+            Ok(Attempt::Failed(f, hint)) => (f, hint),
+            Err(e) => {
+                attempts.abandon();
+                return Err(e);
+            }
         };
-        let (Failed { error, sent }, hint) = failed;
         if !attempts.failed(&error, sent, hint).await {
             return Err(error);
         }
     }
+}
+
+/// Set up and make one attempt at `upstream` with the request prepared for its model.
+async fn one(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    prepared: &Prepared<'_>,
+    upstream: &Upstream,
+    attempts: &mut Attempts<'_>,
+) -> Result<Attempt, GatewayError> {
+    ctx.backend = Some(upstream.backend.name.clone());
+    ctx.model = Some(prepared.model_id.to_owned());
+    ctx.attempts = attempts.made();
+    let call = Call {
+        upstream,
+        connector: &gw.connector,
+        timeouts: &attempts.route().timeouts,
+        model_id: prepared.model_id,
+        op: if prepared.translated.stream {
+            Operation::ConverseStream
+        } else {
+            Operation::Converse
+        },
+        deadline: attempts.deadline(),
+    };
+    attempt(gw, session, ctx, &call, prepared, attempts).await
 }
 
 /// One attempt at one backend.

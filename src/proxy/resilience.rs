@@ -135,9 +135,13 @@ struct Ejection {
     until: Option<Instant>,
     /// When it was ejected (the least recently ejected is tried when all are).
     since: Option<Instant>,
-    /// A probe request is in flight.
-    probing: bool,
+    /// A probe request is in flight (since then).
+    probing: Option<Instant>,
 }
+
+/// A probe that has not reported for this long no longer blocks the next one (a safety net:
+/// every attempt reports success, failure or abandonment).
+const PROBE_STALE: Duration = Duration::from_secs(120);
 
 impl Health {
     fn state(&self) -> std::sync::MutexGuard<'_, Ejection> {
@@ -151,8 +155,9 @@ impl Health {
     /// ejected.
     pub fn ejected_since(&self, now: Instant) -> Option<Instant> {
         let s = self.state();
+        let probing = s.probing.is_some_and(|p| now < p + PROBE_STALE);
         match s.until {
-            Some(until) if now < until || s.probing => s.since,
+            Some(until) if now < until || probing => s.since,
             _ => None,
         }
     }
@@ -161,10 +166,11 @@ impl Health {
     /// the one probe request. `false`: skip this backend.
     pub fn admit(&self, now: Instant) -> bool {
         let mut s = self.state();
+        let probing = s.probing.is_some_and(|p| now < p + PROBE_STALE);
         match s.until {
             None => true,
-            Some(until) if now >= until && !s.probing => {
-                s.probing = true;
+            Some(until) if now >= until && !probing => {
+                s.probing = Some(now);
                 true
             }
             Some(_) => false,
@@ -187,14 +193,20 @@ impl Health {
             return false;
         };
         let mut s = self.state();
-        if s.probing || n >= f.consecutive_failures {
+        if s.probing.is_some() || n >= f.consecutive_failures {
             s.until = Some(now + f.eject_for);
             s.since = Some(now);
-            s.probing = false;
+            s.probing = None;
             true
         } else {
             false
         }
+    }
+
+    /// An attempt ended without saying anything of the backend (the client left, the request
+    /// could not be prepared for it): a probe it held may go again.
+    pub fn abandon(&self) {
+        self.state().probing = None;
     }
 
     /// When the ejection ends, if the backend is ejected (for `/config_dump`).
@@ -317,7 +329,18 @@ mod tests {
             h.failure(later, Some(&f)),
             "a failed probe ejects again at once"
         );
-        assert!(h.admit(later + Duration::from_secs(30)));
+        let again = later + Duration::from_secs(30);
+        assert!(h.admit(again));
+        h.abandon();
+        assert!(
+            h.admit(again),
+            "an abandoned probe does not block the next one"
+        );
+        assert!(!h.admit(again));
+        assert!(
+            h.admit(again + PROBE_STALE),
+            "nor does a probe that never reported"
+        );
         assert!(h.success());
         assert!(h.admit(later + Duration::from_secs(30)) && h.ejected_since(later).is_none());
     }
