@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 /// How requests to one backend are authenticated.
-pub enum Authorizer {
+pub(crate) enum Authorizer {
     /// Sign each request with SigV4 (static keys, the AWS default chain, or an assumed role).
     SigV4 {
         /// Where the current credentials come from, refreshed ahead of expiry.
@@ -38,7 +38,7 @@ impl Authorizer {
     /// Resolve a backend's auth; registers what needs background refreshing in `refresher`.
     /// Returns the authorizer and a description of the source for the start-up log.
     /// `env` is injected (tests, and to keep the lookup explicit).
-    pub fn resolve(
+    pub(crate) fn resolve(
         backend: &Backend,
         env: &dyn Fn(&str) -> Option<String>,
         metrics: &Arc<Metrics>,
@@ -106,7 +106,7 @@ impl Authorizer {
     }
 
     /// The authentication headers for one request.
-    pub async fn headers(
+    pub(crate) async fn headers(
         &self,
         input: &SignInput<'_>,
         now: SystemTime,

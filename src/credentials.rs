@@ -22,20 +22,20 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::watch;
 
 /// Longest a credential fetch may take (the chain's own timeouts are shorter).
-pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// Refresh this long before expiry (or at half the lifetime, whichever is later).
-pub const REFRESH_LEAD: Duration = Duration::from_secs(300);
+pub(crate) const REFRESH_LEAD: Duration = Duration::from_secs(300);
 /// After a failed fetch: retry this soon, and fail requests fast until then.
-pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+pub(crate) const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 /// How often a mounted secret directory is re-read.
-pub const SECRET_POLL: Duration = Duration::from_secs(2);
+pub(crate) const SECRET_POLL: Duration = Duration::from_secs(2);
 /// Credentials closer than this to expiry are not used for a new request.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(1);
 const MIN_WAIT: Duration = Duration::from_millis(200);
 
 /// Where a backend's credentials come from.
 #[derive(Debug, Clone)]
-pub enum Source {
+pub(crate) enum Source {
     /// Keys from a secret's `stringData`/`data`.
     Fixed(AwsCredentials),
     /// A mounted secret directory with `accessKey`, `secretKey` and optional `sessionToken`.
@@ -46,11 +46,11 @@ pub enum Source {
 
 /// Credentials ready for signing.
 #[derive(Debug)]
-pub struct Cached {
+pub(crate) struct Cached {
     /// The SigV4 signer holding these credentials (and its cached signing key).
-    pub signer: Signer,
+    pub(crate) signer: Signer,
     /// When they stop being valid (`None`: long-term keys).
-    pub expiry: Option<SystemTime>,
+    pub(crate) expiry: Option<SystemTime>,
     fetched: SystemTime,
     /// Access key id, for change detection and logs (not a secret).
     access_key_id: String,
@@ -60,7 +60,7 @@ pub struct Cached {
 
 /// One backend's AWS credentials: fetched once, shared by every request, refreshed ahead of
 /// expiry in the background; requests fail fast when none are valid.
-pub struct CredentialCache {
+pub(crate) struct CredentialCache {
     backend: String,
     region: String,
     source: Source,
@@ -97,7 +97,7 @@ fn cached(creds: &AwsCredentials, expiry: Option<SystemTime>) -> Cached {
 }
 
 /// Read `accessKey`, `secretKey` and optional `sessionToken` from a mounted secret directory.
-pub fn read_dir_credentials(dir: &std::path::Path) -> Result<AwsCredentials, String> {
+pub(crate) fn read_dir_credentials(dir: &std::path::Path) -> Result<AwsCredentials, String> {
     let map = crate::config::read_secret_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let get = |k: &str| map.get(k).filter(|v| !v.expose().is_empty()).cloned();
@@ -193,7 +193,7 @@ fn fresh_enough(expiry: Option<SystemTime>, now: SystemTime) -> bool {
 
 impl CredentialCache {
     /// A cache for `backend` fed from `source`, with an optional assume-role on top.
-    pub fn new(
+    pub(crate) fn new(
         backend: &str,
         region: &str,
         source: Source,
@@ -219,7 +219,7 @@ impl CredentialCache {
     }
 
     /// Human description of the source, for the start-up log (never a secret).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let base = match &self.source {
             Source::Fixed(_) => "static keys".to_owned(),
             Source::Dir(d) => format!("keys from the mounted directory {}", d.display()),
@@ -244,7 +244,7 @@ impl CredentialCache {
 
     /// Credentials for one request: the cached ones in the common case; a fetch only when none
     /// are valid (one at a time; after a recent failure, fail fast with its reason).
-    pub async fn get(&self) -> Result<Arc<Cached>, GatewayError> {
+    pub(crate) async fn get(&self) -> Result<Arc<Cached>, GatewayError> {
         if let Some(c) = self.usable() {
             return Ok(c);
         }
@@ -423,7 +423,7 @@ impl CredentialCache {
     }
 
     /// The background refresher: fetch at start, then ahead of each expiry.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub(crate) async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         while let Some(wait) = self.next_wait() {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
@@ -462,15 +462,15 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Runs every cache's background refresher and API-key watcher (a Pingora background service).
 #[derive(Default)]
-pub struct Refresher {
+pub(crate) struct Refresher {
     /// The credential caches to keep fresh.
-    pub caches: Vec<Arc<CredentialCache>>,
+    pub(crate) caches: Vec<Arc<CredentialCache>>,
     /// The API keys to re-read from their mounted directories.
-    pub api_keys: Vec<Arc<ApiKey>>,
+    pub(crate) api_keys: Vec<Arc<ApiKey>>,
 }
 
 /// A Bedrock API key, re-read from a mounted secret directory when it changes.
-pub struct ApiKey {
+pub(crate) struct ApiKey {
     backend: String,
     key: RwLock<Secret>,
     dir: Option<PathBuf>,
@@ -478,7 +478,7 @@ pub struct ApiKey {
 
 impl ApiKey {
     /// A key for `backend`, re-read from `dir` when that is set.
-    pub fn new(backend: &str, key: Secret, dir: Option<PathBuf>) -> Self {
+    pub(crate) fn new(backend: &str, key: Secret, dir: Option<PathBuf>) -> Self {
         ApiKey {
             backend: backend.to_owned(),
             key: RwLock::new(key),
@@ -487,7 +487,7 @@ impl ApiKey {
     }
 
     /// The `Authorization` header value.
-    pub fn bearer(&self) -> Result<String, GatewayError> {
+    pub(crate) fn bearer(&self) -> Result<String, GatewayError> {
         let key = self.key.read().map_err(|_| GatewayError::Internal {
             message: "API key lock poisoned".into(),
         })?;
@@ -521,7 +521,7 @@ impl ApiKey {
     }
 
     /// Re-read the key from its directory every few seconds until shutdown.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    pub(crate) async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let Some(dir) = self.dir.clone() else {
             return;
         };

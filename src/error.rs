@@ -3,7 +3,7 @@
 //! retryability. Each client API renders it in its own wire shape (`openai::error_body`).
 
 use crate::bedrock::exceptions::BedrockError;
-pub use crate::bedrock::exceptions::BedrockErrorKind;
+pub(crate) use crate::bedrock::exceptions::BedrockErrorKind;
 use std::fmt;
 
 /// Every failure a client can see. Each variant maps to exactly one status, OpenAI error type,
@@ -114,7 +114,7 @@ pub enum GatewayError {
 
 impl GatewayError {
     /// An [`InvalidRequest`](Self::InvalidRequest), naming the field at fault when there is one.
-    pub fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
+    pub(crate) fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
         Self::InvalidRequest {
             message: message.into(),
             param: param.map(str::to_owned),
@@ -122,7 +122,7 @@ impl GatewayError {
     }
 
     /// An [`Unsupported`](Self::Unsupported) error for the request field `param`.
-    pub fn unsupported(param: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn unsupported(param: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Unsupported {
             param: param.into(),
             message: message.into(),
@@ -151,7 +151,7 @@ impl GatewayError {
     }
 
     /// OpenAI `error.type`.
-    pub fn openai_type(&self) -> &'static str {
+    pub(crate) fn openai_type(&self) -> &'static str {
         match self.status() {
             401 => "authentication_error",
             403 => "permission_error",
@@ -162,7 +162,7 @@ impl GatewayError {
     }
 
     /// OpenAI `error.code`.
-    pub fn code(&self) -> Option<&'static str> {
+    pub(crate) fn code(&self) -> Option<&'static str> {
         Some(match self {
             Self::InvalidJson { .. } => "invalid_json",
             Self::InvalidRequest { .. } => "invalid_request",
@@ -209,7 +209,7 @@ impl GatewayError {
     }
 
     /// Bounded label for metrics and access logs (`error_type`).
-    pub fn metric_label(&self) -> &'static str {
+    pub(crate) fn metric_label(&self) -> &'static str {
         match self {
             Self::InvalidJson { .. } => "invalid_json",
             Self::InvalidRequest { .. } => "invalid_request",
@@ -233,7 +233,7 @@ impl GatewayError {
     }
 
     /// Whether an OpenAI SDK should retry (sent as `x-should-retry`).
-    pub fn retryable(&self) -> bool {
+    pub(crate) fn retryable(&self) -> bool {
         matches!(self.status(), 429 | 500..=599) && !matches!(self, Self::Internal { .. })
     }
 

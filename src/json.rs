@@ -51,7 +51,7 @@ fn escape_byte(b: u8) -> bool {
 }
 
 /// Append `s` as a JSON string, escaping exactly as `serde_json` does.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -102,7 +102,7 @@ struct Writer<'o> {
 }
 
 /// A struct, map, sequence or variant being written.
-pub struct Compound<'w, 'o> {
+pub(crate) struct Compound<'w, 'o> {
     w: &'w mut Writer<'o>,
     first: bool,
     /// Closing bytes (`}` / `]`, plus `}` for variants).

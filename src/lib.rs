@@ -1,18 +1,18 @@
 //! basalt — an OpenAI-compatible gateway for Amazon Bedrock, built on Pingora.
 //!
-//! Data flows one way, and the modules read in that order: downstream request → [`proxy`]
+//! Data flows one way, and the modules read in that order: downstream request → `proxy`
 //! (dispatch, body) → [`openai`] (that API's wire types) → [`translate`] (to Converse; policies)
-//! → [`bedrock`] (sign, wire types) → [`proxy`] (upstream exchange, stream relay) →
-//! [`translate`] (back) → [`proxy::observe`] ([`metrics`], access log).
+//! → [`bedrock`] (sign, wire types) → `proxy` (upstream exchange, stream relay) →
+//! [`translate`] (back) → `proxy::observe` ([`metrics`], access log).
 //!
 //! # The layering rule (checked by `tests/layering.rs`)
-//! - **Pure core** — [`json`], [`secret`], [`error`], [`bedrock`], [`openai`], [`translate`]:
+//! - **Pure core** — [`json`], [`secret`], `error`, [`bedrock`], [`openai`], [`translate`]:
 //!   no I/O, no clock, no environment, no Pingora, no tokio; they import only each other.
 //!   Correctness lives here, and the golden tests point here.
 //! - **Services without Pingora** — [`config`] (YAML → a model that cannot be invalid),
-//!   [`credentials`] and [`auth`] (AWS credentials, signing headers), [`metrics`],
+//!   `credentials` and `auth` (AWS credentials, signing headers), [`metrics`],
 //!   [`logging`], `sim` (the Bedrock simulator's logic, cargo feature `simulator`).
-//! - **Pingora lives in [`proxy`] and [`server`] only**: `proxy` is the request path, one file
+//! - **Pingora lives in `proxy` and [`server`] only**: `proxy` is the request path, one file
 //!   per job; `server` assembles the process (listeners, admin, metrics, background services,
 //!   the simulator's listener).
 //!
@@ -22,17 +22,17 @@ pub mod json;
 pub mod secret;
 
 pub mod bedrock;
-pub mod error;
+pub(crate) mod error;
 pub mod openai;
 pub mod translate;
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod config;
-pub mod credentials;
+pub(crate) mod credentials;
 pub mod logging;
 pub mod metrics;
 #[cfg(feature = "simulator")]
 pub mod sim;
 
-pub mod proxy;
+pub(crate) mod proxy;
 pub mod server;

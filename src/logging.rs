@@ -1,11 +1,11 @@
 //! The process logger: `BASALT_LOG` (RUST_LOG syntax, default `info`) to stderr, with two guards
 //! so that no secret (client keys, Bedrock API key, AWS signature, session token) reaches a log.
 //!
-//! 1. **Caps** ([`CAPS`]): the dependencies that dump HTTP headers or request/response bodies at
+//! 1. **Caps** (`CAPS`): the dependencies that dump HTTP headers or request/response bodies at
 //!    `debug`/`trace` are held at a fixed maximum level. The cap is enforced by the logger itself,
 //!    after the `BASALT_LOG` filter, so no directive can lift it (an env-filter directive would
 //!    not do: a longer one such as `pingora_core::protocols=trace` overrides a shorter one).
-//! 2. **Redaction** ([`redact`]): every formatted message, ours and every dependency's, has the
+//! 2. **Redaction** (`redact`): every formatted message, ours and every dependency's, has the
 //!    values of `authorization`, `x-api-key`, `x-amz-security-token`, `cookie` and AWS
 //!    `Signature=` / `Credential=` fragments replaced by `<redacted>`. This catches what the caps
 //!    cannot know about (a new dependency, an error message that echoes a header); it is a
@@ -18,7 +18,7 @@ use std::borrow::Cow;
 /// Highest level at which each header-dumping dependency may log, whatever `BASALT_LOG` says.
 /// A name covers the crate of that name and every crate named `<name>_…` (`pingora` covers
 /// `pingora_core`, `pingora_proxy`, …; `aws` covers every `aws_*` crate).
-pub const CAPS: &[(&str, LevelFilter)] = &[
+pub(crate) const CAPS: &[(&str, LevelFilter)] = &[
     // pingora_core::protocols::http::v1::client traces "Writing request header: {to_wire:?}"
     // (the signed upstream request: `authorization`, `x-amz-security-token`) and debugs
     // "Response header"; pingora_proxy traces "Request header: {:?}" (the client's key) and
@@ -46,10 +46,10 @@ pub const CAPS: &[(&str, LevelFilter)] = &[
 ];
 
 /// What replaces a secret value.
-pub const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// Install the logger: `BASALT_LOG` (RUST_LOG syntax), default `info`; logs go to stderr, with
-/// [`CAPS`] applied and every line passed through [`redact`]. A second call does nothing.
+/// `CAPS` applied and every line passed through `redact`. A second call does nothing.
 pub fn init() {
     let env = env_logger::Env::new().filter_or("BASALT_LOG", "info");
     let inner = env_logger::Builder::from_env(env)
@@ -143,7 +143,7 @@ const NAMES: &[(&str, Kind)] = &[
 /// inside a Debug string), `Signature=…`, `Credential=KEYID/…`, `Bearer token`. An unquoted
 /// header value runs to the end of the line (or to an escaped `\r`/`\n` inside a Debug string).
 /// Borrows `line` when there is nothing to hide.
-pub fn redact(line: &str) -> Cow<'_, str> {
+pub(crate) fn redact(line: &str) -> Cow<'_, str> {
     let b = line.as_bytes();
     let mut out: Option<String> = None;
     let mut copied = 0;

@@ -3,7 +3,7 @@
 //!
 //! Label values come from the configuration, the error enum and a bounded set of model ids that
 //! Bedrock has served, i.e. answered with 2xx when called with that id (at most
-//! [`MAX_LEARNED_MODELS`], each at most [`MAX_LABEL_BYTES`]); anything else is `other`. A
+//! `MAX_LEARNED_MODELS`, each at most `MAX_LABEL_BYTES`); anything else is `other`. A
 //! client's `model` is never learned by itself: when the backend fixes the model, Bedrock serves
 //! the fixed id, not the client's string, so no client input can create a series.
 
@@ -18,12 +18,12 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 /// Distinct model ids learned from successful answers (beyond the configured ones).
-pub const MAX_LEARNED_MODELS: usize = 256;
+pub(crate) const MAX_LEARNED_MODELS: usize = 256;
 /// Longest model id learned as a label value (Bedrock ids and ARNs are shorter). Configured
 /// models are labels whatever their length: the operator wrote them.
-pub const MAX_LABEL_BYTES: usize = 128;
+pub(crate) const MAX_LABEL_BYTES: usize = 128;
 /// The label value for a model that is neither configured nor learned, and for "no route".
-pub const OTHER: &str = "other";
+pub(crate) const OTHER: &str = "other";
 
 const OPERATION: &str = "chat";
 const SYSTEM: &str = "aws.bedrock";
@@ -95,9 +95,9 @@ pub struct Metrics {
     upstream_duration: HistogramVec,
     credentials_refresh: IntCounterVec,
     /// Chat requests being served.
-    pub in_flight: IntGauge,
+    pub(crate) in_flight: IntGauge,
     /// Streaming responses open.
-    pub open_streams: IntGauge,
+    pub(crate) open_streams: IntGauge,
     configured_models: HashSet<String>,
     learned_models: RwLock<HashSet<String>>,
     resilience: ResilienceMetrics,
@@ -240,7 +240,7 @@ impl Metrics {
 
     /// The label value for a model id: itself when configured or learned, else `other`.
     /// Never creates a value.
-    pub fn model_label<'a>(&self, model: Option<&'a str>) -> &'a str {
+    pub(crate) fn model_label<'a>(&self, model: Option<&'a str>) -> &'a str {
         let Some(model) = model else {
             return OTHER;
         };
@@ -341,14 +341,14 @@ impl Metrics {
     }
 
     /// A credential fetch or refresh finished (`ok` / `error`).
-    pub fn credentials_refresh(&self, ok: bool) {
+    pub(crate) fn credentials_refresh(&self, ok: bool) {
         self.credentials_refresh
             .with_label_values(&[if ok { "ok" } else { "error" }])
             .inc();
     }
 
     /// One upstream attempt ended with `outcome`.
-    pub fn upstream_attempt(&self, backend: &str, outcome: &'static str) {
+    pub(crate) fn upstream_attempt(&self, backend: &str, outcome: &'static str) {
         self.resilience
             .attempts
             .with_label_values(&[backend, outcome])
@@ -356,7 +356,7 @@ impl Metrics {
     }
 
     /// An attempt is being made again for `reason`.
-    pub fn retry(&self, route: &str, reason: &'static str) {
+    pub(crate) fn retry(&self, route: &str, reason: &'static str) {
         self.resilience
             .retries
             .with_label_values(&[route, reason])
@@ -364,7 +364,7 @@ impl Metrics {
     }
 
     /// A backend was ejected (`true`) or takes traffic again.
-    pub fn backend_ejected(&self, backend: &str, ejected: bool) {
+    pub(crate) fn backend_ejected(&self, backend: &str, ejected: bool) {
         self.resilience
             .ejected
             .with_label_values(&[backend])
@@ -372,7 +372,7 @@ impl Metrics {
     }
 
     /// A retry was not made: the backend's retry budget was spent.
-    pub fn retry_budget_exhausted(&self, backend: &str) {
+    pub(crate) fn retry_budget_exhausted(&self, backend: &str) {
         self.resilience
             .budget_exhausted
             .with_label_values(&[backend])
@@ -380,7 +380,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> Vec<u8> {
+    pub(crate) fn render(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 * 1024);
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             log::error!("encoding metrics: {e}");

@@ -1,5 +1,5 @@
 //! A string that must never be shown: `Debug`/`Display` print `<redacted>`, serializing prints
-//! `<redacted>`. Read the value with [`Secret::expose`] only where it is used.
+//! `<redacted>`. Read the value with `Secret::expose` only where it is used.
 
 use std::fmt;
 
@@ -14,7 +14,7 @@ impl Secret {
     }
 
     /// The secret value. Call only at the point of use (signing, comparing).
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

@@ -6,12 +6,16 @@ use super::exceptions::{BedrockError, BedrockErrorKind};
 use super::types::ErrorBody;
 
 /// Longest upstream message relayed to a client (characters); longer ones are cut.
-pub const MAX_MESSAGE_CHARS: usize = 512;
+pub(crate) const MAX_MESSAGE_CHARS: usize = 512;
 
 /// Classify a non-2xx Bedrock answer. The exception name comes from the `x-amzn-ErrorType`
 /// header, else the body's `__type`, else the status; the message from the body. A name that
 /// was sent but is not one Bedrock is known to use stays [`BedrockErrorKind::Unknown`].
-pub fn from_response(status: u16, error_type_header: Option<&str>, body: &[u8]) -> BedrockError {
+pub(crate) fn from_response(
+    status: u16,
+    error_type_header: Option<&str>,
+    body: &[u8],
+) -> BedrockError {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
     let kind = match error_type_header.or(parsed.kind.as_deref()) {
         Some(name) if !name.trim().is_empty() => BedrockErrorKind::from_code(name),
@@ -39,7 +43,7 @@ pub fn from_response(status: u16, error_type_header: Option<&str>, body: &[u8]) 
 
 /// An in-stream exception frame (`:exception-type` + JSON payload); its status is the one
 /// Bedrock would have answered the exception with.
-pub fn from_exception(exception_type: &str, payload: &[u8]) -> BedrockError {
+pub(crate) fn from_exception(exception_type: &str, payload: &[u8]) -> BedrockError {
     let parsed: ErrorBody = serde_json::from_slice(payload).unwrap_or_default();
     let kind = BedrockErrorKind::from_code(exception_type);
     let message = match parsed.message {
@@ -54,7 +58,7 @@ pub fn from_exception(exception_type: &str, payload: &[u8]) -> BedrockError {
 }
 
 /// An event-stream `error` frame (`:error-code`, `:error-message`).
-pub fn from_error_frame(code: &str, message: &str) -> BedrockError {
+pub(crate) fn from_error_frame(code: &str, message: &str) -> BedrockError {
     BedrockError {
         kind: BedrockErrorKind::from_code(code),
         status: 500,
@@ -78,7 +82,7 @@ const SECRET_MARKERS: &[&str] = &[
 /// Remove what must never reach a client from an upstream message: credential and signature
 /// values, session tokens, API keys, access key ids and network addresses; cut it to
 /// [`MAX_MESSAGE_CHARS`].
-pub fn scrub(message: &str) -> String {
+pub(crate) fn scrub(message: &str) -> String {
     let mut out = redact_markers(message);
     out = redact_words(&out);
     if out.chars().count() > MAX_MESSAGE_CHARS {

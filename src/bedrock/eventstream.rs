@@ -12,7 +12,7 @@ use aws_smithy_types::event_stream::{HeaderValue, Message};
 use bytes::{Bytes, BytesMut};
 
 /// Largest frame accepted (botocore caps payloads at 24 MiB; Converse events are tiny).
-pub const MAX_FRAME: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_FRAME: usize = 16 * 1024 * 1024;
 
 /// One decoded frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ pub enum Frame {
 /// A stream that cannot be decoded (bad length, CRC mismatch, oversized frame); the text says
 /// which. The stream cannot continue after one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError(pub String);
+pub struct DecodeError(pub(crate) String);
 
 /// Turns the bytes of one ConverseStream response, in whatever chunks they arrive, into frames.
 #[derive(Default)]
@@ -73,7 +73,7 @@ impl Decoder {
     }
 
     /// Bytes buffered but not yet decoded (a partial frame).
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.buf.len()
     }
 
@@ -121,7 +121,7 @@ impl Decoder {
 }
 
 /// Encode one frame (used by the simulator and tests).
-pub fn encode(message_type: &str, type_header: &str, kind: &str, payload: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(message_type: &str, type_header: &str, kind: &str, payload: &[u8]) -> Vec<u8> {
     use aws_smithy_types::event_stream::Header;
     let message = Message::new(Bytes::copy_from_slice(payload))
         .add_header(Header::new(

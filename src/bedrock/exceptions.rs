@@ -39,17 +39,17 @@ pub enum BedrockErrorKind {
 
 /// One exception: its kind, the names it travels under (first = canonical), and the HTTP
 /// status Bedrock answers it with.
-pub struct Exception {
+pub(crate) struct Exception {
     /// The kind.
-    pub kind: BedrockErrorKind,
+    pub(crate) kind: BedrockErrorKind,
     /// Canonical name first, then aliases.
-    pub names: &'static [&'static str],
+    pub(crate) names: &'static [&'static str],
     /// Bedrock's HTTP status for it.
-    pub status: u16,
+    pub(crate) status: u16,
 }
 
 /// Every exception Bedrock's runtime (Converse, ConverseStream, auth layer) is known to send.
-pub const EXCEPTIONS: &[Exception] = &[
+pub(crate) const EXCEPTIONS: &[Exception] = &[
     ex(K::Validation, &["ValidationException"], 400),
     ex(K::AccessDenied, &["AccessDeniedException"], 403),
     ex(K::UnrecognizedClient, &["UnrecognizedClientException"], 403),
@@ -92,7 +92,7 @@ impl BedrockErrorKind {
     /// Parse an AWS error code such as `ThrottlingException`,
     /// `ThrottlingException:http://internal.amazon.com/coral/...`, `com.amazon#ThrottlingException`
     /// or the camelCase event-stream form `throttlingException`.
-    pub fn from_code(code: &str) -> Self {
+    pub(crate) fn from_code(code: &str) -> Self {
         let code = code.split(':').next().unwrap_or(code);
         let code = code.rsplit('#').next().unwrap_or(code).trim();
         EXCEPTIONS
@@ -102,7 +102,7 @@ impl BedrockErrorKind {
     }
 
     /// The status-only classification used when no exception name was sent.
-    pub fn from_status(status: u16) -> Self {
+    pub(crate) fn from_status(status: u16) -> Self {
         match status {
             400 => Self::Validation,
             401 | 403 => Self::AccessDenied,
@@ -121,30 +121,32 @@ impl BedrockErrorKind {
     }
 
     /// The canonical exception name (`Unknown` has none).
-    pub fn name(self) -> Option<&'static str> {
+    #[cfg(test)]
+    pub(crate) fn name(self) -> Option<&'static str> {
         self.entry().and_then(|e| e.names.first().copied())
     }
 
     /// The HTTP status Bedrock answers this exception with (`Unknown`: 500).
-    pub fn http_status(self) -> u16 {
+    pub(crate) fn http_status(self) -> u16 {
         self.entry().map_or(500, |e| e.status)
     }
 }
 
 /// The HTTP status Bedrock uses for an exception name (unknown names: 500).
-pub fn status_of(name: &str) -> u16 {
+#[cfg(any(test, feature = "simulator"))]
+pub(crate) fn status_of(name: &str) -> u16 {
     BedrockErrorKind::from_code(name).http_status()
 }
 
 /// An error Bedrock answered, decoded: what the gateway maps to its own error.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BedrockError {
+pub(crate) struct BedrockError {
     /// The exception's kind.
-    pub kind: BedrockErrorKind,
+    pub(crate) kind: BedrockErrorKind,
     /// The HTTP status Bedrock sent (or would have sent, for an in-stream exception).
-    pub status: u16,
+    pub(crate) status: u16,
     /// Bedrock's message, scrubbed of credentials and addresses and bounded in length.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 #[cfg(test)]

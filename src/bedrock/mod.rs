@@ -1,11 +1,11 @@
 //! Bedrock runtime protocol mechanics: wire types, endpoint paths, request signing, the
 //! exception table and error decoding. Knows AWS; knows nothing of OpenAI or of the gateway.
 
-pub mod error;
+pub(crate) mod error;
 pub mod eventstream;
-pub mod exceptions;
+pub(crate) mod exceptions;
 pub mod sigv4;
-pub mod types;
+pub(crate) mod types;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -18,7 +18,7 @@ const LABEL: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Which Converse operation to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// `Converse`: the whole answer as one JSON body.
     Converse,
     /// `ConverseStream`: the answer as an event stream.
@@ -27,7 +27,7 @@ pub enum Operation {
 
 /// `/model/{modelId}/converse[-stream]` with the model id percent-encoded as the SDKs do
 /// (`:` → `%3A`, `/` → `%2F`).
-pub fn model_path(model_id: &str, op: Operation) -> String {
+pub(crate) fn model_path(model_id: &str, op: Operation) -> String {
     let suffix = match op {
         Operation::Converse => "/converse",
         Operation::ConverseStream => "/converse-stream",
@@ -40,7 +40,7 @@ pub fn model_path(model_id: &str, op: Operation) -> String {
 }
 
 /// The default endpoint of a region (`https://bedrock-runtime.<region>.amazonaws.com`).
-pub fn default_endpoint(region: &str) -> String {
+pub(crate) fn default_endpoint(region: &str) -> String {
     let suffix = if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {

@@ -112,7 +112,7 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 /// `YYYYMMDDTHHMMSSZ` for a time (UTC), without a date library.
-pub fn amz_date(time: SystemTime) -> String {
+pub(crate) fn amz_date(time: SystemTime) -> String {
     let secs = time
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -270,7 +270,7 @@ impl Signer {
 }
 
 /// The SigV4 service name of the Bedrock runtime (shared with the simulator's verifier).
-pub const SERVICE: &str = "bedrock";
+pub(crate) const SERVICE: &str = "bedrock";
 
 #[cfg(test)]
 mod tests {

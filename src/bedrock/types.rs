@@ -16,25 +16,25 @@ use std::borrow::Cow;
 #[derive(Debug, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct ConverseRequest<'a> {
-    pub messages: Vec<Message<'a>>,
+    pub(crate) messages: Vec<Message<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub system: Vec<SystemBlock<'a>>,
+    pub(crate) system: Vec<SystemBlock<'a>>,
     #[serde(skip_serializing_if = "InferenceConfig::is_empty")]
-    pub inference_config: InferenceConfig<'a>,
+    pub(crate) inference_config: InferenceConfig<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_config: Option<ToolConfig<'a>>,
+    pub(crate) tool_config: Option<ToolConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub additional_model_request_fields: Option<AdditionalFields>,
+    pub(crate) additional_model_request_fields: Option<AdditionalFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_config: Option<OutputConfig<'a>>,
+    pub(crate) output_config: Option<OutputConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_metadata: Option<&'a std::collections::BTreeMap<String, String>>,
+    pub(crate) request_metadata: Option<&'a std::collections::BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<ServiceTier>,
+    pub(crate) service_tier: Option<ServiceTier>,
 }
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     #[serde(rename = "user")]
     User,
     #[serde(rename = "assistant")]
@@ -42,15 +42,15 @@ pub enum Role {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Message<'a> {
-    pub role: Role,
-    pub content: Vec<ContentBlock<'a>>,
+pub(crate) struct Message<'a> {
+    pub(crate) role: Role,
+    pub(crate) content: Vec<ContentBlock<'a>>,
 }
 
 /// A Converse `ContentBlock` union: serializes as `{"<member>": ...}` with exactly one member.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ContentBlock<'a> {
+pub(crate) enum ContentBlock<'a> {
     Text(Cow<'a, str>),
     Image(Image<'a>),
     Document(Document<'a>),
@@ -61,34 +61,28 @@ pub enum ContentBlock<'a> {
     CachePoint(CachePoint),
 }
 
-impl ContentBlock<'_> {
-    pub fn is_tool_block(&self) -> bool {
-        matches!(self, Self::ToolUse(_) | Self::ToolResult(_))
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum SystemBlock<'a> {
+pub(crate) enum SystemBlock<'a> {
     Text(Cow<'a, str>),
     CachePoint(CachePoint),
 }
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
-pub struct CachePoint {
+pub(crate) struct CachePoint {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// `5m` (Bedrock's default when absent) or `1h`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<&'static str>,
+    pub(crate) ttl: Option<&'static str>,
 }
 
 impl CachePoint {
-    pub const DEFAULT: CachePoint = CachePoint {
+    pub(crate) const DEFAULT: CachePoint = CachePoint {
         kind: "default",
         ttl: None,
     };
-    pub const ONE_HOUR: CachePoint = CachePoint {
+    pub(crate) const ONE_HOUR: CachePoint = CachePoint {
         kind: "default",
         ttl: Some("1h"),
     };
@@ -96,109 +90,109 @@ impl CachePoint {
 
 /// The model-native fields this gateway sets in `additionalModelRequestFields`.
 #[derive(Debug, Serialize, Default, PartialEq, Eq)]
-pub struct AdditionalFields {
+pub(crate) struct AdditionalFields {
     /// Claude extended thinking.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub thinking: Option<Thinking>,
+    pub(crate) thinking: Option<Thinking>,
     /// Amazon Nova 2 reasoning.
     #[serde(rename = "reasoningConfig", skip_serializing_if = "Option::is_none")]
-    pub reasoning_config: Option<ReasoningConfig>,
+    pub(crate) reasoning_config: Option<ReasoningConfig>,
     /// OpenAI gpt-oss reasoning effort (`low`, `medium`, `high`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_effort: Option<&'static str>,
+    pub(crate) reasoning_effort: Option<&'static str>,
 }
 
 /// `{"type":"enabled","budget_tokens":N}` or `{"type":"adaptive"}`.
 #[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
 #[serde(tag = "type", rename_all = "lowercase")]
-pub enum Thinking {
+pub(crate) enum Thinking {
     Enabled { budget_tokens: u64 },
     Adaptive,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "camelCase")]
-pub struct ReasoningConfig {
+pub(crate) struct ReasoningConfig {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub max_reasoning_effort: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) max_reasoning_effort: &'static str,
 }
 
 /// Bytes as base64 text, borrowed from the client's data URL (already base64 on the wire).
 #[derive(Debug, Serialize)]
-pub struct BytesSource<'a> {
-    pub bytes: &'a str,
+pub(crate) struct BytesSource<'a> {
+    pub(crate) bytes: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Image<'a> {
-    pub format: &'static str,
-    pub source: BytesSource<'a>,
+pub(crate) struct Image<'a> {
+    pub(crate) format: &'static str,
+    pub(crate) source: BytesSource<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Document<'a> {
-    pub format: &'static str,
-    pub name: String,
-    pub source: BytesSource<'a>,
+pub(crate) struct Document<'a> {
+    pub(crate) format: &'static str,
+    pub(crate) name: String,
+    pub(crate) source: BytesSource<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Audio<'a> {
-    pub format: &'static str,
-    pub source: BytesSource<'a>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ToolUse<'a> {
-    pub tool_use_id: Cow<'a, str>,
-    pub name: Cow<'a, str>,
-    pub input: &'a RawValue,
+pub(crate) struct Audio<'a> {
+    pub(crate) format: &'static str,
+    pub(crate) source: BytesSource<'a>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolResult<'a> {
-    pub tool_use_id: Cow<'a, str>,
-    pub content: Vec<ToolResultContent<'a>>,
+pub(crate) struct ToolUse<'a> {
+    pub(crate) tool_use_id: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) input: &'a RawValue,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ToolResultContent<'a> {
+pub(crate) struct ToolResult<'a> {
+    pub(crate) tool_use_id: Cow<'a, str>,
+    pub(crate) content: Vec<ToolResultContent<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum ToolResultContent<'a> {
     Text(Cow<'a, str>),
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum ReasoningContent<'a> {
+pub(crate) enum ReasoningContent<'a> {
     ReasoningText(ReasoningText<'a>),
     RedactedContent(Cow<'a, str>),
 }
 
 #[derive(Debug, Serialize)]
-pub struct ReasoningText<'a> {
-    pub text: Cow<'a, str>,
+pub(crate) struct ReasoningText<'a> {
+    pub(crate) text: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub signature: Option<Cow<'a, str>>,
+    pub(crate) signature: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct InferenceConfig<'a> {
+pub(crate) struct InferenceConfig<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<u64>,
+    pub(crate) max_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
+    pub(crate) top_p: Option<f64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub stop_sequences: Vec<Cow<'a, str>>,
+    pub(crate) stop_sequences: Vec<Cow<'a, str>>,
 }
 
 impl InferenceConfig<'_> {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.max_tokens.is_none()
             && self.temperature.is_none()
             && self.top_p.is_none()
@@ -208,83 +202,83 @@ impl InferenceConfig<'_> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolConfig<'a> {
-    pub tools: Vec<Tool<'a>>,
+pub(crate) struct ToolConfig<'a> {
+    pub(crate) tools: Vec<Tool<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<ToolChoice<'a>>,
+    pub(crate) tool_choice: Option<ToolChoice<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Tool<'a> {
+pub(crate) enum Tool<'a> {
     ToolSpec(ToolSpec<'a>),
     CachePoint(CachePoint),
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ToolSpec<'a> {
-    pub name: Cow<'a, str>,
+pub(crate) struct ToolSpec<'a> {
+    pub(crate) name: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'a str>,
-    pub input_schema: InputSchema<'a>,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) input_schema: InputSchema<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
+    pub(crate) strict: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct InputSchema<'a> {
-    pub json: &'a RawValue,
+pub(crate) struct InputSchema<'a> {
+    pub(crate) json: &'a RawValue,
 }
 
 /// Serializes as `{"auto":{}}`, `{"any":{}}` or `{"tool":{"name":..}}`.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub enum ToolChoice<'a> {
+pub(crate) enum ToolChoice<'a> {
     Auto(Empty),
     Any(Empty),
     Tool { name: Cow<'a, str> },
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
-pub struct Empty {}
+pub(crate) struct Empty {}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OutputConfig<'a> {
+pub(crate) struct OutputConfig<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub text_format: Option<TextFormat<'a>>,
+    pub(crate) text_format: Option<TextFormat<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub effort: Option<&'static str>,
+    pub(crate) effort: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct TextFormat<'a> {
+pub(crate) struct TextFormat<'a> {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub structure: TextStructure<'a>,
+    pub(crate) kind: &'static str,
+    pub(crate) structure: TextStructure<'a>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TextStructure<'a> {
-    pub json_schema: JsonSchema<'a>,
+pub(crate) struct TextStructure<'a> {
+    pub(crate) json_schema: JsonSchema<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct JsonSchema<'a> {
+pub(crate) struct JsonSchema<'a> {
     /// The JSON Schema as a JSON *string*, as Converse requires.
-    pub schema: String,
+    pub(crate) schema: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<&'a str>,
+    pub(crate) name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'a str>,
+    pub(crate) description: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ServiceTier {
+pub(crate) struct ServiceTier {
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,112 +287,112 @@ pub struct ServiceTier {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConverseResponse<'a> {
+pub(crate) struct ConverseResponse<'a> {
     #[serde(borrow)]
-    pub output: Option<Output<'a>>,
+    pub(crate) output: Option<Output<'a>>,
     #[serde(borrow, default)]
-    pub stop_reason: Option<Cow<'a, str>>,
+    pub(crate) stop_reason: Option<Cow<'a, str>>,
     #[serde(default)]
-    pub usage: Option<TokenUsage>,
+    pub(crate) usage: Option<TokenUsage>,
     #[serde(borrow, default)]
-    pub service_tier: Option<ResponseServiceTier<'a>>,
+    pub(crate) service_tier: Option<ResponseServiceTier<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ResponseServiceTier<'a> {
+pub(crate) struct ResponseServiceTier<'a> {
     #[serde(borrow, rename = "type")]
-    pub kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Output<'a> {
+pub(crate) struct Output<'a> {
     #[serde(borrow)]
-    pub message: Option<ResponseMessage<'a>>,
+    pub(crate) message: Option<ResponseMessage<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ResponseMessage<'a> {
+pub(crate) struct ResponseMessage<'a> {
     #[serde(borrow, default)]
-    pub content: Vec<ResponseBlock<'a>>,
+    pub(crate) content: Vec<ResponseBlock<'a>>,
 }
 
 /// A response content block. Every member is optional so that unknown or future block types
 /// deserialize to an all-`None` block, which translation skips.
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct ResponseBlock<'a> {
+pub(crate) struct ResponseBlock<'a> {
     #[serde(borrow, default)]
-    pub text: Option<Cow<'a, str>>,
+    pub(crate) text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub tool_use: Option<ResponseToolUse<'a>>,
+    pub(crate) tool_use: Option<ResponseToolUse<'a>>,
     #[serde(borrow, default)]
-    pub reasoning_content: Option<ResponseReasoning<'a>>,
+    pub(crate) reasoning_content: Option<ResponseReasoning<'a>>,
     #[serde(borrow, default)]
-    pub citations_content: Option<CitationsContent<'a>>,
+    pub(crate) citations_content: Option<CitationsContent<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ResponseToolUse<'a> {
+pub(crate) struct ResponseToolUse<'a> {
     #[serde(borrow)]
-    pub tool_use_id: Cow<'a, str>,
+    pub(crate) tool_use_id: Cow<'a, str>,
     #[serde(borrow)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub input: Option<&'a RawValue>,
+    pub(crate) input: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct ResponseReasoning<'a> {
+pub(crate) struct ResponseReasoning<'a> {
     #[serde(borrow, default)]
-    pub reasoning_text: Option<ResponseReasoningText<'a>>,
+    pub(crate) reasoning_text: Option<ResponseReasoningText<'a>>,
     #[serde(borrow, default)]
-    pub redacted_content: Option<Cow<'a, str>>,
+    pub(crate) redacted_content: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ResponseReasoningText<'a> {
+pub(crate) struct ResponseReasoningText<'a> {
     #[serde(borrow, default)]
-    pub text: Cow<'a, str>,
+    pub(crate) text: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub signature: Option<Cow<'a, str>>,
+    pub(crate) signature: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CitationsContent<'a> {
+pub(crate) struct CitationsContent<'a> {
     #[serde(borrow, default)]
-    pub content: Vec<CitationText<'a>>,
+    pub(crate) content: Vec<CitationText<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CitationText<'a> {
+pub(crate) struct CitationText<'a> {
     #[serde(borrow, default)]
-    pub text: Option<Cow<'a, str>>,
+    pub(crate) text: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenUsage {
+pub(crate) struct TokenUsage {
     #[serde(default)]
-    pub input_tokens: u64,
+    pub(crate) input_tokens: u64,
     #[serde(default)]
-    pub output_tokens: u64,
+    pub(crate) output_tokens: u64,
     #[serde(default)]
-    pub total_tokens: u64,
+    pub(crate) total_tokens: u64,
     #[serde(default)]
-    pub cache_read_input_tokens: Option<u64>,
+    pub(crate) cache_read_input_tokens: Option<u64>,
     #[serde(default)]
-    pub cache_write_input_tokens: Option<u64>,
+    pub(crate) cache_write_input_tokens: Option<u64>,
 }
 
 /// Bedrock error body: `{"message": ...}` (sometimes `Message`, sometimes with `__type`).
 #[derive(Debug, Deserialize, Default)]
-pub struct ErrorBody<'a> {
+pub(crate) struct ErrorBody<'a> {
     #[serde(borrow, default, alias = "Message")]
-    pub message: Option<Cow<'a, str>>,
+    pub(crate) message: Option<Cow<'a, str>>,
     #[serde(borrow, default, rename = "__type")]
-    pub kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,78 +402,78 @@ pub struct ErrorBody<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 /// `contentBlockStart` (only tool-use blocks get one).
-pub struct BlockStart<'a> {
+pub(crate) struct BlockStart<'a> {
     #[serde(default)]
-    pub content_block_index: u64,
+    pub(crate) content_block_index: u64,
     #[serde(borrow, default)]
-    pub start: Option<StartUnion<'a>>,
+    pub(crate) start: Option<StartUnion<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StartUnion<'a> {
+pub(crate) struct StartUnion<'a> {
     #[serde(borrow, default)]
-    pub tool_use: Option<StartToolUse<'a>>,
+    pub(crate) tool_use: Option<StartToolUse<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StartToolUse<'a> {
+pub(crate) struct StartToolUse<'a> {
     #[serde(borrow)]
-    pub tool_use_id: Cow<'a, str>,
+    pub(crate) tool_use_id: Cow<'a, str>,
     #[serde(borrow)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 /// `contentBlockDelta`.
-pub struct BlockDelta<'a> {
+pub(crate) struct BlockDelta<'a> {
     #[serde(default)]
-    pub content_block_index: u64,
+    pub(crate) content_block_index: u64,
     #[serde(borrow, default)]
-    pub delta: Option<DeltaUnion<'a>>,
+    pub(crate) delta: Option<DeltaUnion<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeltaUnion<'a> {
+pub(crate) struct DeltaUnion<'a> {
     #[serde(borrow, default)]
-    pub text: Option<Cow<'a, str>>,
+    pub(crate) text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub tool_use: Option<DeltaToolUse<'a>>,
+    pub(crate) tool_use: Option<DeltaToolUse<'a>>,
     #[serde(borrow, default)]
-    pub reasoning_content: Option<DeltaReasoning<'a>>,
+    pub(crate) reasoning_content: Option<DeltaReasoning<'a>>,
 }
 
 #[derive(Deserialize)]
-pub struct DeltaToolUse<'a> {
+pub(crate) struct DeltaToolUse<'a> {
     #[serde(borrow, default)]
-    pub input: Cow<'a, str>,
+    pub(crate) input: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeltaReasoning<'a> {
+pub(crate) struct DeltaReasoning<'a> {
     #[serde(borrow, default)]
-    pub text: Option<Cow<'a, str>>,
+    pub(crate) text: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub signature: Option<Cow<'a, str>>,
+    pub(crate) signature: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub redacted_content: Option<Cow<'a, str>>,
+    pub(crate) redacted_content: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 /// `messageStop`.
-pub struct MessageStop<'a> {
+pub(crate) struct MessageStop<'a> {
     #[serde(borrow, default)]
-    pub stop_reason: Option<Cow<'a, str>>,
+    pub(crate) stop_reason: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
 /// `metadata` (usage).
-pub struct Metadata {
+pub(crate) struct Metadata {
     #[serde(default)]
-    pub usage: Option<TokenUsage>,
+    pub(crate) usage: Option<TokenUsage>,
 }

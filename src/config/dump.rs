@@ -10,7 +10,7 @@ fn name(kind: &str, name: &str, namespace: &str) -> Value {
 
 /// The effective configuration as JSON. Secret values are never part of it: only the names of
 /// the secrets that hold them.
-pub fn config_dump(c: &Config) -> Value {
+pub(crate) fn config_dump(c: &Config) -> Value {
     let listeners: Vec<Value> = c
         .listeners
         .iter()

@@ -2,13 +2,11 @@
 //! reject unknown keys (`raw`) → validation into a model that cannot be invalid (`model`).
 //! Every error names its key path, e.g. `backends[0].ai.provider.bedrock.regoin: unknown key`.
 
-pub mod dump;
+pub(crate) mod dump;
 pub mod model;
-pub mod raw;
+pub(crate) mod raw;
 mod tls;
 mod validate;
-
-pub use tls::load_ca_pem;
 
 use crate::secret::Secret;
 use model::*;
@@ -19,7 +17,7 @@ use validate::validate;
 
 /// All problems found in a config file, each `path: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub Vec<String>);
+pub struct ConfigError(pub(crate) Vec<String>);
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,7 +179,7 @@ fn substitute(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, S
 }
 
 /// A Kubernetes secret volume: one file per key (dot-files such as `..data` skipped).
-pub fn read_secret_dir(dir: &Path) -> std::io::Result<BTreeMap<String, Secret>> {
+pub(crate) fn read_secret_dir(dir: &Path) -> std::io::Result<BTreeMap<String, Secret>> {
     let mut map = BTreeMap::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;

@@ -12,84 +12,84 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The namespace of a resource that sets no `namespace:`.
-pub const DEFAULT_NAMESPACE: &str = "default";
+pub(crate) const DEFAULT_NAMESPACE: &str = "default";
 /// `listeners[].limits.maxBodyBytes` when not set (32 MiB).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// `listeners[].limits.maxConcurrentRequests` when not set.
-pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
+pub(crate) const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4096;
 /// `listeners[].limits.maxMessages` when not set.
-pub const DEFAULT_MAX_MESSAGES: usize = 10_000;
+pub(crate) const DEFAULT_MAX_MESSAGES: usize = 10_000;
 /// `listeners[].limits.maxContentParts` when not set.
-pub const DEFAULT_MAX_CONTENT_PARTS: usize = 100_000;
+pub(crate) const DEFAULT_MAX_CONTENT_PARTS: usize = 100_000;
 /// `listeners[].limits.maxTools` when not set.
-pub const DEFAULT_MAX_TOOLS: usize = 1024;
+pub(crate) const DEFAULT_MAX_TOOLS: usize = 1024;
 /// `server.maxInFlightBodyBytes` when not set (256 MiB).
-pub const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// The longest duration any config key accepts (one year); longer ones are refused so that
 /// `Instant + duration` can never overflow at runtime.
-pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// The whole gateway configuration, as the process runs it.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The OpenAI-compatible API listeners (`listeners`); at least one.
-    pub listeners: Vec<Listener>,
+    pub(crate) listeners: Vec<Listener>,
     /// Where `/config_dump` and `/healthz/*` are served (`admin.address`); default
     /// `127.0.0.1:15000`.
-    pub admin: SocketAddr,
+    pub(crate) admin: SocketAddr,
     /// Where `GET /metrics` is served (`metrics.address`); default `0.0.0.0:15020`.
-    pub metrics: SocketAddr,
+    pub(crate) metrics: SocketAddr,
     /// The backends (`backends`), each shared with the routes that name it.
-    pub backends: Vec<Arc<Backend>>,
+    pub(crate) backends: Vec<Arc<Backend>>,
     /// The routes (`routes`) in file order; the first that accepts a request serves it.
-    pub routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
     /// The policies (`policies`), for `/config_dump`; their prompt caching is already copied
     /// onto the routes they target.
-    pub policies: Vec<Policy>,
+    pub(crate) policies: Vec<Policy>,
     /// Process-wide settings (`server`); defaults when the section is absent.
-    pub server: ServerSettings,
+    pub(crate) server: ServerSettings,
 }
 
 /// One address serving the OpenAI-compatible API (`listeners[]`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Listener {
+pub(crate) struct Listener {
     /// Names the listener in logs and start-up errors (`name`); unique within its namespace.
-    pub name: String,
+    pub(crate) name: String,
     /// `namespace`; default `default`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// The address to bind (`address`, e.g. `0.0.0.0:8080`); its port may not be taken by
     /// another listener, admin or metrics on an overlapping IP.
-    pub address: SocketAddr,
+    pub(crate) address: SocketAddr,
     /// Downstream TLS (`tls`); `None` serves plain HTTP.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<ListenerTls>,
+    pub(crate) tls: Option<ListenerTls>,
     /// Client API keys: (client name, key). The key never leaves this struct.
     #[serde(skip)]
-    pub api_keys: Option<Vec<(String, Secret)>>,
+    pub(crate) api_keys: Option<Vec<(String, Secret)>>,
     /// Largest request body accepted, in bytes (`limits.maxBodyBytes`); past it 413. Default
     /// 32 MiB.
-    pub max_body_bytes: usize,
+    pub(crate) max_body_bytes: usize,
     /// Requests this listener serves at once (`limits.maxConcurrentRequests`); past it 503
     /// `overloaded`. Default 4096.
-    pub max_concurrent_requests: usize,
+    pub(crate) max_concurrent_requests: usize,
     /// Limits on the shape of one request body (`/config_dump` shows them beside
     /// `maxBodyBytes`).
     #[serde(flatten)]
-    pub limits: RequestLimits,
+    pub(crate) limits: RequestLimits,
 }
 
 /// Per-request limits on the parsed body, from `listeners[].limits`; each is at least 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestLimits {
+pub(crate) struct RequestLimits {
     /// Most `messages` entries one request may carry (`maxMessages`).
-    pub max_messages: usize,
+    pub(crate) max_messages: usize,
     /// Most content parts (text/image/file parts across all messages, plus system parts) in
     /// one request (`maxContentParts`).
-    pub max_content_parts: usize,
+    pub(crate) max_content_parts: usize,
     /// Most `tools` entries one request may carry (`maxTools`).
-    pub max_tools: usize,
+    pub(crate) max_tools: usize,
 }
 
 impl Default for RequestLimits {
@@ -105,60 +105,60 @@ impl Default for RequestLimits {
 /// A listener's certificate and key (`listeners[].tls`), checked to load at start-up.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListenerTls {
+pub(crate) struct ListenerTls {
     /// PEM certificate chain presented to clients (`certFile`; relative to the config file).
-    pub cert_file: PathBuf,
+    pub(crate) cert_file: PathBuf,
     /// PEM private key of that certificate (`keyFile`; relative to the config file).
-    pub key_file: PathBuf,
+    pub(crate) key_file: PathBuf,
 }
 
 /// One Bedrock backend (`backends[]`): where requests go, as which model, signed as whom.
 #[derive(Debug, Clone)]
-pub struct Backend {
+pub(crate) struct Backend {
     /// What routes' `backendRefs` name (`name`), and the `backend` in logs and metrics; unique
     /// within its namespace.
-    pub name: String,
+    pub(crate) name: String,
     /// `namespace`; default `default`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// When set, replaces the client's `model`.
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Overrides the family detected from the model id (for opaque ARNs).
-    pub model_family: Option<ModelFamily>,
+    pub(crate) model_family: Option<ModelFamily>,
     /// The AWS region signed for (`ai.provider.bedrock.region`, e.g. `us-east-1`); required.
-    pub region: String,
+    pub(crate) region: String,
     /// Where requests go (`ai.provider.bedrock.endpoint`); default
     /// `https://bedrock-runtime.<region>.amazonaws.com`.
-    pub endpoint: Endpoint,
+    pub(crate) endpoint: Endpoint,
     /// Who requests are signed as (`policies.auth`); default the AWS default chain.
-    pub auth: BackendAuth,
+    pub(crate) auth: BackendAuth,
     /// PEM bundle of CAs that replaces the system roots for this backend
     /// (`policies.tls.caFile`; relative to the config file), for private CAs and tests.
-    pub ca_file: Option<PathBuf>,
+    pub(crate) ca_file: Option<PathBuf>,
     /// The certificates of `ca_file` as DER, in file order, checked at load (each parses as
     /// X.509 and is accepted as a trust anchor); `Some` exactly when `ca_file` is.
-    pub ca_certs: Option<Arc<Vec<Vec<u8>>>>,
+    pub(crate) ca_certs: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 /// A backend's endpoint URL, taken apart: `http(s)://host[:port]` with no path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// Whether the scheme is `https` (the certificate and host name are then verified).
-    pub tls: bool,
+    pub(crate) tls: bool,
     /// The host name or IP address (IPv6 without brackets): what is resolved, and what the
     /// certificate must name.
-    pub host: String,
+    pub(crate) host: String,
     /// The TCP port; 443 or 80 when the URL gives none.
-    pub port: u16,
+    pub(crate) port: u16,
     /// `host` header value: host, plus `:port` when not the scheme's default.
-    pub authority: String,
+    pub(crate) authority: String,
     /// `scheme://authority`, used to build the URL that is signed.
-    pub base_url: String,
+    pub(crate) base_url: String,
 }
 
 /// How a backend's requests are authenticated (`backends[].policies.auth`).
 #[derive(Debug, Clone)]
-pub enum BackendAuth {
+pub(crate) enum BackendAuth {
     /// Static keys from a secret (re-read from `dir` when it is a mounted directory), with an
     /// optional role assumed on top.
     Static {
@@ -193,43 +193,43 @@ pub enum BackendAuth {
 /// A role assumed through STS on top of a backend's base credentials (`policies.auth.aws`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AssumeRole {
+pub(crate) struct AssumeRole {
     /// ARN of the role to assume (`roleArn`).
-    pub role_arn: String,
+    pub(crate) role_arn: String,
     /// The external id the role's trust policy requires (`externalId`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
+    pub(crate) external_id: Option<String>,
     /// The STS session name, visible in CloudTrail (`sessionName`); default `basalt`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_name: Option<String>,
+    pub(crate) session_name: Option<String>,
 }
 
 /// One route (`routes[]`): the requests it takes and the backends that serve them.
 #[derive(Debug, Clone)]
-pub struct Route {
+pub(crate) struct Route {
     /// The `route` label in metrics and logs, and what policies target (`name`); unique within
     /// its namespace.
-    pub name: String,
+    pub(crate) name: String,
     /// `namespace`; default `default`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// `matches`: the route takes a request when any one accepts its path and model; at least
     /// one.
-    pub matches: Vec<RouteMatch>,
+    pub(crate) matches: Vec<RouteMatch>,
     /// Backends in preference order (lowest `priority` first, then file order).
-    pub backends: Vec<(u32, Arc<Backend>)>,
+    pub(crate) backends: Vec<(u32, Arc<Backend>)>,
     /// `retry`; `None` means one upstream call per request.
-    pub retry: Option<Retry>,
+    pub(crate) retry: Option<Retry>,
     /// `failover`; `None` means a backend is never ejected.
-    pub failover: Option<Failover>,
+    pub(crate) failover: Option<Failover>,
     /// `timeouts`; each key not set takes its default.
-    pub timeouts: Timeouts,
+    pub(crate) timeouts: Timeouts,
     /// Prompt caching of the first policy that targets this route and sets it, if any.
-    pub prompt_caching: Option<PromptCaching>,
+    pub(crate) prompt_caching: Option<PromptCaching>,
 }
 
 impl Route {
     /// Whether any of this route's matches accepts the path (whatever the model).
-    pub fn serves_path(&self, path: &str) -> bool {
+    pub(crate) fn serves_path(&self, path: &str) -> bool {
         self.matches.iter().any(|m| m.matches_path(path))
     }
 }
@@ -237,22 +237,22 @@ impl Route {
 /// One entry of `routes[].matches`: a path and, optionally, a model.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RouteMatch {
+pub(crate) struct RouteMatch {
     /// `path.value` (starts with `/`): with `PathPrefix` the request path must equal it or
     /// continue it after a `/`; with `Exact` it must equal it.
-    pub path_prefix: String,
+    pub(crate) path_prefix: String,
     /// `path.type: Exact`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub exact: bool,
+    pub(crate) exact: bool,
     /// `model`: the client's whole `model` must match it, `*` standing for any run of
     /// characters; `None` accepts any model.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
 }
 
 impl RouteMatch {
     /// Whether a request path falls under `path_prefix` (whole path segments only).
-    pub fn matches_path(&self, path: &str) -> bool {
+    pub(crate) fn matches_path(&self, path: &str) -> bool {
         if self.exact {
             return path == self.path_prefix;
         }
@@ -263,7 +263,7 @@ impl RouteMatch {
     }
 
     /// Whether a client `model` matches `model` (always, when it is unset).
-    pub fn matches_model(&self, model: &str) -> bool {
+    pub(crate) fn matches_model(&self, model: &str) -> bool {
         match &self.model {
             None => true,
             Some(pattern) => glob_match(pattern, model),
@@ -272,7 +272,7 @@ impl RouteMatch {
 }
 
 /// Whole-string match where `*` stands for any run of characters.
-pub fn glob_match(pattern: &str, s: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, s: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == s;
@@ -295,48 +295,48 @@ pub fn glob_match(pattern: &str, s: &str) -> bool {
 /// tried again, only before any byte reached the client.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Retry {
+pub(crate) struct Retry {
     /// Upstream calls in all, the first included (`attempts: 3` = at most 3); required, at
     /// least 1.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Pause before the first retry (`backoff`), growing up to `max_backoff`; default 100ms.
     #[serde(with = "duration_ms")]
-    pub backoff: Duration,
+    pub(crate) backoff: Duration,
     /// Longest pause between two calls (`maxBackoff`); default 2s.
     #[serde(with = "duration_ms")]
-    pub max_backoff: Duration,
+    pub(crate) max_backoff: Duration,
 }
 
 /// `routes[].failover`: when a failing backend is taken out of rotation, and for how long.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Failover {
+pub(crate) struct Failover {
     /// Failures in a row (5xx, 429/throttling, connect error, timeout) that eject a backend
     /// (`consecutiveFailures`); required, at least 1.
-    pub consecutive_failures: u32,
+    pub(crate) consecutive_failures: u32,
     /// How long an ejected backend receives no traffic (`ejectFor`); required, above 0.
     #[serde(with = "duration_ms")]
-    pub eject_for: Duration,
+    pub(crate) eject_for: Duration,
 }
 
 /// `routes[].timeouts`: limits on one upstream exchange, each above 0.
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// To open the connection to Bedrock, TLS included (`connect`); default 5s.
     #[serde(with = "duration_ms")]
-    pub connect: Duration,
+    pub(crate) connect: Duration,
     /// Added to `connect`: how long Bedrock's response header may take (`firstByte`); default
     /// 60s.
     #[serde(with = "duration_ms")]
-    pub first_byte: Duration,
+    pub(crate) first_byte: Duration,
     /// Longest gap between two stream events before the stream is ended (`streamIdle`);
     /// default 60s.
     #[serde(with = "duration_ms")]
-    pub stream_idle: Duration,
+    pub(crate) stream_idle: Duration,
     /// The whole exchange, streaming included (`total`); default 600s.
     #[serde(with = "duration_ms")]
-    pub total: Duration,
+    pub(crate) total: Duration,
 }
 
 impl Default for Timeouts {
@@ -353,22 +353,22 @@ impl Default for Timeouts {
 /// A policy's `backend.ai.promptCaching`: where Bedrock cache points are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PromptCaching {
+pub(crate) struct PromptCaching {
     /// Cache the prompt up to the end of the system prompt (`cacheSystem`); default true.
-    pub cache_system: bool,
+    pub(crate) cache_system: bool,
     /// Cache the conversation up to the last and previous user turns (`cacheMessages`);
     /// default true.
-    pub cache_messages: bool,
+    pub(crate) cache_messages: bool,
     /// Cache the tool definitions, for model families that support it (`cacheTools`); default
     /// false.
-    pub cache_tools: bool,
+    pub(crate) cache_tools: bool,
     /// Smallest estimated prefix, in tokens, worth a cache point (`minTokens`); default 1024.
-    pub min_tokens: u64,
+    pub(crate) min_tokens: u64,
 }
 
 impl PromptCaching {
     /// The policy as the translation applies it.
-    pub fn policy(&self) -> CachePolicy {
+    pub(crate) fn policy(&self) -> CachePolicy {
         CachePolicy {
             system: self.cache_system,
             messages: self.cache_messages,
@@ -380,7 +380,7 @@ impl PromptCaching {
 
 impl Backend {
     /// The family of a model called through this backend: the override, else detected.
-    pub fn family(&self, model_id: &str) -> ModelFamily {
+    pub(crate) fn family(&self, model_id: &str) -> ModelFamily {
         self.model_family
             .unwrap_or_else(|| ModelFamily::detect(model_id))
     }
@@ -388,41 +388,41 @@ impl Backend {
 
 /// One policy (`policies[]`): settings attached to the routes it targets.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// `name`, unique within its namespace; shown in `/config_dump`.
-    pub name: String,
+    pub(crate) name: String,
     /// `namespace`; default `default`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// The routes it applies to (`targetRefs`); each must name an existing route.
-    pub targets: Vec<PolicyTarget>,
+    pub(crate) targets: Vec<PolicyTarget>,
     /// `backend.ai.promptCaching`; `None` when the policy sets none.
-    pub prompt_caching: Option<PromptCaching>,
+    pub(crate) prompt_caching: Option<PromptCaching>,
 }
 
 /// One `policies[].targetRefs[]` entry: the route a policy applies to.
 #[derive(Debug, Clone)]
-pub struct PolicyTarget {
+pub(crate) struct PolicyTarget {
     /// `kind`; only `HTTPRoute` is accepted.
-    pub kind: String,
+    pub(crate) kind: String,
     /// The targeted route's name.
-    pub name: String,
+    pub(crate) name: String,
     /// The targeted route's namespace (`namespace`); default the policy's.
-    pub namespace: String,
+    pub(crate) namespace: String,
 }
 
 /// Process-wide settings (`server`).
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServerSettings {
+pub(crate) struct ServerSettings {
     /// Worker threads serving the API listeners (`threads`); default the number of cores.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// On SIGTERM, how long in-flight requests and streams may finish once accepting stops
     /// (`gracePeriod`); default 10s.
     #[serde(with = "duration_ms")]
-    pub grace_period: Duration,
+    pub(crate) grace_period: Duration,
     /// Process-wide budget of request-body bytes held in memory at once; at least the
     /// largest listener `max_body_bytes`.
-    pub max_in_flight_body_bytes: usize,
+    pub(crate) max_in_flight_body_bytes: usize,
 }
 
 impl Config {
@@ -446,14 +446,14 @@ mod duration_ms {
     use serde::Serializer;
     use std::time::Duration;
 
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("{}ms", d.as_millis()))
     }
 }
 
 /// Why a duration string was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     /// Not a number followed by `ms`, `s`, `m` or `h`.
     Syntax,
     /// Too large for a `Duration`.
@@ -463,7 +463,7 @@ pub enum DurationError {
 /// Parse `100ms`, `5s`, `2m`, `1h` (also `1.5s`; a bare number is seconds) without panicking.
 /// `humantime` is not used: it refuses `1.5s` and bare numbers, and accepts forms (`1h 30m`,
 /// `2days`) this format never had.
-pub fn try_parse_duration(s: &str) -> Result<Duration, DurationError> {
+pub(crate) fn try_parse_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => s.split_at(i),
@@ -483,7 +483,7 @@ pub fn try_parse_duration(s: &str) -> Result<Duration, DurationError> {
     Duration::try_from_secs_f64(secs).map_err(|_| DurationError::Overflow)
 }
 
-/// [`try_parse_duration`], for callers that only need to know whether it parsed.
+/// `try_parse_duration`, for callers that only need to know whether it parsed.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     try_parse_duration(s).ok()
 }

@@ -10,301 +10,301 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct File {
+pub(crate) struct File {
     #[serde(default)]
-    pub listeners: Vec<Listener>,
+    pub(crate) listeners: Vec<Listener>,
     #[serde(default)]
-    pub admin: Option<Address>,
+    pub(crate) admin: Option<Address>,
     #[serde(default)]
-    pub metrics: Option<Address>,
+    pub(crate) metrics: Option<Address>,
     #[serde(default)]
-    pub secrets: Vec<Secret>,
+    pub(crate) secrets: Vec<Secret>,
     #[serde(default)]
-    pub backends: Vec<Backend>,
+    pub(crate) backends: Vec<Backend>,
     #[serde(default)]
-    pub routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
     #[serde(default)]
-    pub policies: Vec<Policy>,
+    pub(crate) policies: Vec<Policy>,
     #[serde(default)]
-    pub server: Option<Server>,
+    pub(crate) server: Option<Server>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Listener {
-    pub name: String,
+pub(crate) struct Listener {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
-    pub address: String,
+    pub(crate) namespace: Option<String>,
+    pub(crate) address: String,
     #[serde(default)]
-    pub tls: Option<Tls>,
+    pub(crate) tls: Option<Tls>,
     #[serde(default)]
-    pub auth: Option<ListenerAuth>,
+    pub(crate) auth: Option<ListenerAuth>,
     #[serde(default)]
-    pub limits: Option<Limits>,
+    pub(crate) limits: Option<Limits>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Tls {
-    pub cert_file: String,
-    pub key_file: String,
+pub(crate) struct Tls {
+    pub(crate) cert_file: String,
+    pub(crate) key_file: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ListenerAuth {
-    pub api_keys: SecretRefHolder,
+pub(crate) struct ListenerAuth {
+    pub(crate) api_keys: SecretRefHolder,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SecretRefHolder {
-    pub secret_ref: SecretRef,
+pub(crate) struct SecretRefHolder {
+    pub(crate) secret_ref: SecretRef,
 }
 
 #[derive(Debug, Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SecretRef {
-    pub name: String,
+pub(crate) struct SecretRef {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Limits {
+pub(crate) struct Limits {
     #[serde(default)]
-    pub max_body_bytes: Option<u64>,
+    pub(crate) max_body_bytes: Option<u64>,
     #[serde(default)]
-    pub max_concurrent_requests: Option<u64>,
+    pub(crate) max_concurrent_requests: Option<u64>,
     #[serde(default)]
-    pub max_messages: Option<u64>,
+    pub(crate) max_messages: Option<u64>,
     #[serde(default)]
-    pub max_content_parts: Option<u64>,
+    pub(crate) max_content_parts: Option<u64>,
     #[serde(default)]
-    pub max_tools: Option<u64>,
+    pub(crate) max_tools: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Address {
-    pub address: String,
+pub(crate) struct Address {
+    pub(crate) address: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Secret {
-    pub name: String,
+pub(crate) struct Secret {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
     #[serde(default)]
-    pub string_data: Option<BTreeMap<String, String>>,
+    pub(crate) string_data: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    pub data: Option<BTreeMap<String, String>>,
+    pub(crate) data: Option<BTreeMap<String, String>>,
     #[serde(default)]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Backend {
-    pub name: String,
+pub(crate) struct Backend {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
-    pub ai: BackendAi,
+    pub(crate) namespace: Option<String>,
+    pub(crate) ai: BackendAi,
     #[serde(default)]
-    pub policies: Option<BackendPolicies>,
+    pub(crate) policies: Option<BackendPolicies>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BackendAi {
-    pub provider: Provider,
+pub(crate) struct BackendAi {
+    pub(crate) provider: Provider,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Provider {
-    pub bedrock: Bedrock,
+pub(crate) struct Provider {
+    pub(crate) bedrock: Bedrock,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Bedrock {
+pub(crate) struct Bedrock {
     #[serde(default)]
-    pub model: Option<String>,
-    pub region: String,
+    pub(crate) model: Option<String>,
+    pub(crate) region: String,
     #[serde(default)]
-    pub endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// Optional model family for opaque ARNs (`anthropic`, `nova`, `gpt-oss`, ...).
     #[serde(default)]
-    pub model_family: Option<String>,
+    pub(crate) model_family: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BackendPolicies {
+pub(crate) struct BackendPolicies {
     #[serde(default)]
-    pub auth: Option<Auth>,
+    pub(crate) auth: Option<Auth>,
     #[serde(default)]
-    pub tls: Option<BackendTls>,
+    pub(crate) tls: Option<BackendTls>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BackendTls {
+pub(crate) struct BackendTls {
     /// PEM bundle of CAs that replaces the system roots for this backend (tests, private CAs).
     #[serde(default)]
-    pub ca_file: Option<String>,
+    pub(crate) ca_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Auth {
+pub(crate) struct Auth {
     #[serde(default)]
-    pub aws: Option<AwsAuth>,
+    pub(crate) aws: Option<AwsAuth>,
     #[serde(default)]
-    pub api_key: Option<SecretRefHolder>,
+    pub(crate) api_key: Option<SecretRefHolder>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct AwsAuth {
+pub(crate) struct AwsAuth {
     #[serde(default)]
-    pub secret_ref: Option<SecretRef>,
+    pub(crate) secret_ref: Option<SecretRef>,
     #[serde(default)]
-    pub role_arn: Option<String>,
+    pub(crate) role_arn: Option<String>,
     #[serde(default)]
-    pub external_id: Option<String>,
+    pub(crate) external_id: Option<String>,
     #[serde(default)]
-    pub session_name: Option<String>,
+    pub(crate) session_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Route {
-    pub name: String,
+pub(crate) struct Route {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
-    pub matches: Vec<RouteMatch>,
-    pub backend_refs: Vec<BackendRef>,
+    pub(crate) namespace: Option<String>,
+    pub(crate) matches: Vec<RouteMatch>,
+    pub(crate) backend_refs: Vec<BackendRef>,
     #[serde(default)]
-    pub retry: Option<Retry>,
+    pub(crate) retry: Option<Retry>,
     #[serde(default)]
-    pub failover: Option<Failover>,
+    pub(crate) failover: Option<Failover>,
     #[serde(default)]
-    pub timeouts: Option<Timeouts>,
+    pub(crate) timeouts: Option<Timeouts>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RouteMatch {
-    pub path: PathMatch,
+pub(crate) struct RouteMatch {
+    pub(crate) path: PathMatch,
     #[serde(default)]
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PathMatch {
+pub(crate) struct PathMatch {
     #[serde(rename = "type")]
-    pub kind: String,
-    pub value: String,
+    pub(crate) kind: String,
+    pub(crate) value: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct BackendRef {
-    pub name: String,
+pub(crate) struct BackendRef {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
     #[serde(default)]
-    pub priority: Option<u32>,
+    pub(crate) priority: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Retry {
-    pub attempts: u32,
+pub(crate) struct Retry {
+    pub(crate) attempts: u32,
     #[serde(default)]
-    pub backoff: Option<String>,
+    pub(crate) backoff: Option<String>,
     #[serde(default)]
-    pub max_backoff: Option<String>,
+    pub(crate) max_backoff: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Failover {
-    pub consecutive_failures: u32,
-    pub eject_for: String,
+pub(crate) struct Failover {
+    pub(crate) consecutive_failures: u32,
+    pub(crate) eject_for: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     #[serde(default)]
-    pub connect: Option<String>,
+    pub(crate) connect: Option<String>,
     #[serde(default)]
-    pub first_byte: Option<String>,
+    pub(crate) first_byte: Option<String>,
     #[serde(default)]
-    pub stream_idle: Option<String>,
+    pub(crate) stream_idle: Option<String>,
     #[serde(default)]
-    pub total: Option<String>,
+    pub(crate) total: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Policy {
-    pub name: String,
+pub(crate) struct Policy {
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
-    pub target_refs: Vec<TargetRef>,
-    pub backend: PolicyBackend,
+    pub(crate) namespace: Option<String>,
+    pub(crate) target_refs: Vec<TargetRef>,
+    pub(crate) backend: PolicyBackend,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TargetRef {
-    pub kind: String,
-    pub name: String,
+pub(crate) struct TargetRef {
+    pub(crate) kind: String,
+    pub(crate) name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PolicyBackend {
-    pub ai: PolicyAi,
+pub(crate) struct PolicyBackend {
+    pub(crate) ai: PolicyAi,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PolicyAi {
+pub(crate) struct PolicyAi {
     #[serde(default)]
-    pub prompt_caching: Option<PromptCaching>,
+    pub(crate) prompt_caching: Option<PromptCaching>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct PromptCaching {
+pub(crate) struct PromptCaching {
     #[serde(default)]
-    pub cache_system: Option<bool>,
+    pub(crate) cache_system: Option<bool>,
     #[serde(default)]
-    pub cache_messages: Option<bool>,
+    pub(crate) cache_messages: Option<bool>,
     #[serde(default)]
-    pub cache_tools: Option<bool>,
+    pub(crate) cache_tools: Option<bool>,
     #[serde(default)]
-    pub min_tokens: Option<u64>,
+    pub(crate) min_tokens: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Server {
+pub(crate) struct Server {
     #[serde(default)]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     #[serde(default)]
-    pub grace_period: Option<String>,
+    pub(crate) grace_period: Option<String>,
     #[serde(default)]
-    pub max_in_flight_body_bytes: Option<u64>,
+    pub(crate) max_in_flight_body_bytes: Option<u64>,
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 /// Read a PEM bundle of CA certificates: the DER bytes of each certificate, in file order.
 /// Fails (naming the file) when it cannot be read, is not PEM, holds no certificate, or holds
 /// one that is not valid X.509 or not usable as a trust anchor.
-pub fn load_ca_pem(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+pub(crate) fn load_ca_pem(path: &Path) -> Result<Vec<Vec<u8>>, String> {
     let certs = read_certs(path)?;
     for (i, der) in certs.iter().enumerate() {
         let n = i + 1;
@@ -30,7 +30,12 @@ pub fn load_ca_pem(path: &Path) -> Result<Vec<Vec<u8>>, String> {
 /// start (the same PEM reading and the same rustls `with_single_cert`, which also checks that
 /// the key belongs to the certificate). Errors are pushed as `{path}.certFile: ...` /
 /// `{path}.keyFile: ...`, where `path` is the `tls` block's key path.
-pub fn check_listener_tls(cert_file: &Path, key_file: &Path, path: &str, errors: &mut Vec<String>) {
+pub(crate) fn check_listener_tls(
+    cert_file: &Path,
+    key_file: &Path,
+    path: &str,
+    errors: &mut Vec<String>,
+) {
     let certs = read_certs(cert_file).and_then(|certs| {
         for (i, der) in certs.iter().enumerate() {
             check_x509(der)

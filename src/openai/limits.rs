@@ -7,11 +7,11 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestCaps {
     /// Most `messages` entries.
-    pub max_messages: usize,
+    pub(crate) max_messages: usize,
     /// Most entries of one message's `content` array, summed over all messages.
-    pub max_content_parts: usize,
+    pub(crate) max_content_parts: usize,
     /// Most `tools` (and legacy `functions`) entries.
-    pub max_tools: usize,
+    pub(crate) max_tools: usize,
 }
 
 impl Default for RequestCaps {
@@ -37,7 +37,7 @@ pub enum Counted {
 
 impl Counted {
     /// The config key of the cap, as written in the YAML.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Counted::Messages => "maxMessages",
             Counted::ContentParts => "maxContentParts",
@@ -46,7 +46,7 @@ impl Counted {
     }
 
     /// The request field the cap is about.
-    pub fn param(self) -> &'static str {
+    pub(crate) fn param(self) -> &'static str {
         match self {
             Counted::Messages | Counted::ContentParts => "messages",
             Counted::Tools => "tools",
@@ -54,7 +54,7 @@ impl Counted {
     }
 
     /// What is counted, in words.
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             Counted::Messages => "messages",
             Counted::ContentParts => "content parts",

@@ -15,27 +15,27 @@ use serde::{Deserialize, Serialize};
 
 /// The OpenAI error body `{"error":{"message","type","param","code"}}`.
 #[derive(Debug, Serialize)]
-pub struct ErrorBody<'a> {
+pub(crate) struct ErrorBody<'a> {
     /// The one member.
-    pub error: ErrorDetail<'a>,
+    pub(crate) error: ErrorDetail<'a>,
 }
 
 /// The members of an OpenAI error.
 #[derive(Debug, Serialize)]
-pub struct ErrorDetail<'a> {
+pub(crate) struct ErrorDetail<'a> {
     /// Human-readable message.
-    pub message: &'a str,
+    pub(crate) message: &'a str,
     /// OpenAI's `type` (`invalid_request_error`, `server_error`, ...).
     #[serde(rename = "type")]
-    pub r#type: &'a str,
+    pub(crate) r#type: &'a str,
     /// The request field at fault.
-    pub param: Option<&'a str>,
+    pub(crate) param: Option<&'a str>,
     /// Machine-readable code.
-    pub code: Option<&'a str>,
+    pub(crate) code: Option<&'a str>,
 }
 
 /// Render a gateway error as OpenAI's error body.
-pub fn error_body(e: &GatewayError) -> Vec<u8> {
+pub(crate) fn error_body(e: &GatewayError) -> Vec<u8> {
     let body = ErrorBody {
         error: ErrorDetail {
             message: &e.message(),
@@ -56,7 +56,7 @@ pub fn parse_chat_request(body: &[u8]) -> Result<ChatRequest<'_>, GatewayError> 
 
 /// [`parse_chat_request`] with the listener's caps on messages, content parts and tools: a
 /// request past one is refused while it is parsed, with a 400 naming the cap.
-pub fn parse_chat_request_with(
+pub(crate) fn parse_chat_request_with(
     body: &[u8],
     caps: RequestCaps,
 ) -> Result<ChatRequest<'_>, GatewayError> {

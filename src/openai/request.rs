@@ -16,78 +16,82 @@ use std::fmt;
 #[derive(Debug, Deserialize, Default)]
 pub struct ChatRequest<'a> {
     #[serde(borrow, default)]
-    pub model: Option<Cow<'a, str>>,
+    pub(crate) model: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub messages: Option<Vec<Message<'a>>>,
+    pub(crate) messages: Option<Vec<Message<'a>>>,
     #[serde(default)]
-    pub max_tokens: Option<i64>,
+    pub(crate) max_tokens: Option<i64>,
     #[serde(default)]
-    pub max_completion_tokens: Option<i64>,
+    pub(crate) max_completion_tokens: Option<i64>,
     #[serde(default)]
-    pub temperature: Option<f64>,
+    pub(crate) temperature: Option<f64>,
     #[serde(default)]
-    pub top_p: Option<f64>,
+    pub(crate) top_p: Option<f64>,
     #[serde(borrow, default)]
-    pub stop: Option<Stop<'a>>,
+    pub(crate) stop: Option<Stop<'a>>,
     #[serde(default)]
-    pub n: Option<i64>,
+    pub(crate) n: Option<i64>,
     #[serde(default)]
-    pub stream: Option<bool>,
+    pub(crate) stream: Option<bool>,
     #[serde(default)]
-    pub stream_options: Option<StreamOptions>,
+    pub(crate) stream_options: Option<StreamOptions>,
     #[serde(borrow, default)]
-    pub tools: Option<Vec<Tool<'a>>>,
+    pub(crate) tools: Option<Vec<Tool<'a>>>,
     #[serde(borrow, default)]
-    pub tool_choice: Option<ToolChoice<'a>>,
+    pub(crate) tool_choice: Option<ToolChoice<'a>>,
     #[serde(default)]
-    pub parallel_tool_calls: Option<bool>,
+    #[expect(
+        dead_code,
+        reason = "parsed so that a mistyped value is rejected as before; never read"
+    )]
+    pub(crate) parallel_tool_calls: Option<bool>,
     #[serde(borrow, default)]
-    pub functions: Option<Vec<FunctionDef<'a>>>,
+    pub(crate) functions: Option<Vec<FunctionDef<'a>>>,
     #[serde(borrow, default)]
-    pub function_call: Option<ToolChoice<'a>>,
+    pub(crate) function_call: Option<ToolChoice<'a>>,
     #[serde(borrow, default)]
-    pub response_format: Option<ResponseFormat<'a>>,
+    pub(crate) response_format: Option<ResponseFormat<'a>>,
     #[serde(borrow, default)]
-    pub reasoning_effort: Option<Cow<'a, str>>,
+    pub(crate) reasoning_effort: Option<Cow<'a, str>>,
     #[serde(default)]
-    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    pub(crate) metadata: Option<std::collections::BTreeMap<String, String>>,
     #[serde(borrow, default)]
-    pub service_tier: Option<Cow<'a, str>>,
+    pub(crate) service_tier: Option<Cow<'a, str>>,
     // Fields Bedrock cannot honour: parsed only to be rejected by name when set.
     #[serde(default)]
-    pub logprobs: Option<bool>,
+    pub(crate) logprobs: Option<bool>,
     #[serde(default)]
-    pub top_logprobs: Option<i64>,
+    pub(crate) top_logprobs: Option<i64>,
     #[serde(borrow, default)]
-    pub logit_bias: Option<&'a RawValue>,
+    pub(crate) logit_bias: Option<&'a RawValue>,
     #[serde(default)]
-    pub frequency_penalty: Option<f64>,
+    pub(crate) frequency_penalty: Option<f64>,
     #[serde(default)]
-    pub presence_penalty: Option<f64>,
+    pub(crate) presence_penalty: Option<f64>,
     #[serde(borrow, default)]
-    pub audio: Option<&'a RawValue>,
+    pub(crate) audio: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub modalities: Option<Vec<Cow<'a, str>>>,
+    pub(crate) modalities: Option<Vec<Cow<'a, str>>>,
     #[serde(borrow, default)]
-    pub prediction: Option<&'a RawValue>,
+    pub(crate) prediction: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub web_search_options: Option<&'a RawValue>,
+    pub(crate) web_search_options: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub verbosity: Option<Cow<'a, str>>,
+    pub(crate) verbosity: Option<Cow<'a, str>>,
     // Accepted and ignored (documented in README): seed, user, safety_identifier, store,
     // prompt_cache_key, prompt_cache_retention.
 }
 
 #[derive(Debug, Deserialize, Default, Clone, Copy)]
-pub struct StreamOptions {
+pub(crate) struct StreamOptions {
     #[serde(default)]
-    pub include_usage: Option<bool>,
+    pub(crate) include_usage: Option<bool>,
 }
 
 /// `stop`: a string or a list of strings.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum Stop<'a> {
+pub(crate) enum Stop<'a> {
     One(#[serde(borrow)] Cow<'a, str>),
     Many(#[serde(borrow)] Vec<Cow<'a, str>>),
 }
@@ -95,7 +99,7 @@ pub enum Stop<'a> {
 /// One message, tagged by `role`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "role", rename_all = "lowercase")]
-pub enum Message<'a> {
+pub(crate) enum Message<'a> {
     System {
         #[serde(borrow, default)]
         content: Content<'a>,
@@ -125,30 +129,30 @@ pub enum Message<'a> {
 }
 
 #[derive(Debug, Deserialize, Default)]
-pub struct AssistantMessage<'a> {
+pub(crate) struct AssistantMessage<'a> {
     #[serde(borrow, default)]
-    pub content: Content<'a>,
+    pub(crate) content: Content<'a>,
     #[serde(borrow, default)]
-    pub refusal: Option<Cow<'a, str>>,
+    pub(crate) refusal: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub tool_calls: Option<Vec<ToolCall<'a>>>,
+    pub(crate) tool_calls: Option<Vec<ToolCall<'a>>>,
     #[serde(borrow, default)]
-    pub function_call: Option<FunctionCall<'a>>,
+    pub(crate) function_call: Option<FunctionCall<'a>>,
     /// Non-standard (DeepSeek / basalt): reasoning text of this turn, for replay.
     #[serde(borrow, default)]
-    pub reasoning_content: Option<Cow<'a, str>>,
+    pub(crate) reasoning_content: Option<Cow<'a, str>>,
     /// Non-standard (basalt): the signature of `reasoning_content`, for replay.
     #[serde(borrow, default)]
-    pub reasoning_signature: Option<Cow<'a, str>>,
+    pub(crate) reasoning_signature: Option<Cow<'a, str>>,
     /// Non-standard (basalt, OpenRouter-style): the reasoning blocks exactly as returned.
     #[serde(borrow, default)]
-    pub reasoning_details: Option<Vec<ReasoningDetail<'a>>>,
+    pub(crate) reasoning_details: Option<Vec<ReasoningDetail<'a>>>,
 }
 
 /// One reasoning block as basalt returns it in `message.reasoning_details`.
 #[derive(Debug, Deserialize, Serialize, Clone, PartialEq)]
 #[serde(tag = "type")]
-pub enum ReasoningDetail<'a> {
+pub(crate) enum ReasoningDetail<'a> {
     #[serde(rename = "reasoning.text")]
     Text {
         #[serde(borrow)]
@@ -164,26 +168,26 @@ pub enum ReasoningDetail<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ToolCall<'a> {
+pub(crate) struct ToolCall<'a> {
     #[serde(borrow)]
-    pub id: Cow<'a, str>,
+    pub(crate) id: Cow<'a, str>,
     #[serde(borrow, default, rename = "type")]
-    pub kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub function: Option<FunctionCall<'a>>,
+    pub(crate) function: Option<FunctionCall<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FunctionCall<'a> {
+pub(crate) struct FunctionCall<'a> {
     #[serde(borrow)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub arguments: Cow<'a, str>,
+    pub(crate) arguments: Cow<'a, str>,
 }
 
 /// Message content: a string, an array of parts, or null/absent.
 #[derive(Debug, Default)]
-pub enum Content<'a> {
+pub(crate) enum Content<'a> {
     #[default]
     None,
     Text(Cow<'a, str>),
@@ -228,7 +232,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
 /// A content part, tagged by `type`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Part<'a> {
+pub(crate) enum Part<'a> {
     Text {
         #[serde(borrow)]
         text: Cow<'a, str>,
@@ -267,14 +271,14 @@ pub enum Part<'a> {
 /// A client cache hint on a part: Anthropic-style `cache_control: {"type":"ephemeral","ttl":"1h"}`
 /// or OpenAI's `prompt_cache_breakpoint: {"mode":"explicit","ttl":"30m"}`.
 #[derive(Debug, Deserialize, Clone, Default)]
-pub struct CacheControl<'a> {
+pub(crate) struct CacheControl<'a> {
     #[serde(borrow, default)]
-    pub ttl: Option<Cow<'a, str>>,
+    pub(crate) ttl: Option<Cow<'a, str>>,
 }
 
 impl<'a> Part<'a> {
     /// The part's cache hint, if it carries one.
-    pub fn cache_hint(&self) -> Option<&CacheControl<'a>> {
+    pub(crate) fn cache_hint(&self) -> Option<&CacheControl<'a>> {
         match self {
             Part::Text {
                 cache_control,
@@ -297,110 +301,122 @@ impl<'a> Part<'a> {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ImageUrl<'a> {
+pub(crate) struct ImageUrl<'a> {
     #[serde(borrow)]
-    pub url: Cow<'a, str>,
+    pub(crate) url: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct InputAudio<'a> {
+pub(crate) struct InputAudio<'a> {
     #[serde(borrow)]
-    pub data: Cow<'a, str>,
+    pub(crate) data: Cow<'a, str>,
     #[serde(borrow)]
-    pub format: Cow<'a, str>,
+    pub(crate) format: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FilePart<'a> {
+pub(crate) struct FilePart<'a> {
     #[serde(borrow, default)]
-    pub file_data: Option<Cow<'a, str>>,
+    pub(crate) file_data: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub file_id: Option<Cow<'a, str>>,
+    pub(crate) file_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub filename: Option<Cow<'a, str>>,
+    pub(crate) filename: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Tool<'a> {
+pub(crate) struct Tool<'a> {
     #[serde(borrow, rename = "type")]
-    pub kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub function: Option<FunctionDef<'a>>,
+    pub(crate) function: Option<FunctionDef<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct FunctionDef<'a> {
+pub(crate) struct FunctionDef<'a> {
     #[serde(borrow)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub description: Option<Cow<'a, str>>,
+    pub(crate) description: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub parameters: Option<&'a RawValue>,
+    pub(crate) parameters: Option<&'a RawValue>,
     #[serde(default)]
-    pub strict: Option<bool>,
+    #[expect(
+        dead_code,
+        reason = "parsed so that a mistyped value is rejected as before; never read"
+    )]
+    pub(crate) strict: Option<bool>,
 }
 
 /// `tool_choice` (and legacy `function_call`): a mode string or an object.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum ToolChoice<'a> {
+pub(crate) enum ToolChoice<'a> {
     Mode(#[serde(borrow)] Cow<'a, str>),
     Object(#[serde(borrow)] ToolChoiceObject<'a>),
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ToolChoiceObject<'a> {
+pub(crate) struct ToolChoiceObject<'a> {
     #[serde(borrow, default, rename = "type")]
-    pub kind: Option<Cow<'a, str>>,
+    #[expect(
+        dead_code,
+        reason = "parsed so that a mistyped value is rejected as before; never read"
+    )]
+    pub(crate) kind: Option<Cow<'a, str>>,
     /// `{"type":"function","function":{"name":..}}`
     #[serde(borrow, default)]
-    pub function: Option<NamedRef<'a>>,
+    pub(crate) function: Option<NamedRef<'a>>,
     /// legacy `function_call: {"name": ..}`
     #[serde(borrow, default)]
-    pub name: Option<Cow<'a, str>>,
+    pub(crate) name: Option<Cow<'a, str>>,
     /// `{"type":"allowed_tools","allowed_tools":{"mode":..,"tools":[..]}}`
     #[serde(borrow, default)]
-    pub allowed_tools: Option<AllowedTools<'a>>,
+    pub(crate) allowed_tools: Option<AllowedTools<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct NamedRef<'a> {
+pub(crate) struct NamedRef<'a> {
     #[serde(borrow)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AllowedTools<'a> {
+pub(crate) struct AllowedTools<'a> {
     #[serde(borrow)]
-    pub mode: Cow<'a, str>,
+    pub(crate) mode: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub tools: Vec<AllowedTool<'a>>,
+    pub(crate) tools: Vec<AllowedTool<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AllowedTool<'a> {
+pub(crate) struct AllowedTool<'a> {
     #[serde(borrow, default)]
-    pub function: Option<NamedRef<'a>>,
+    pub(crate) function: Option<NamedRef<'a>>,
 }
 
 /// `response_format` (a plain struct: `RawValue` cannot sit inside a serde-tagged enum).
 #[derive(Debug, Deserialize)]
-pub struct ResponseFormat<'a> {
+pub(crate) struct ResponseFormat<'a> {
     /// `text`, `json_object` or `json_schema`.
     #[serde(borrow, rename = "type")]
-    pub kind: Cow<'a, str>,
+    pub(crate) kind: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub json_schema: Option<JsonSchemaFormat<'a>>,
+    pub(crate) json_schema: Option<JsonSchemaFormat<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct JsonSchemaFormat<'a> {
+pub(crate) struct JsonSchemaFormat<'a> {
     #[serde(borrow)]
-    pub name: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub description: Option<Cow<'a, str>>,
+    pub(crate) description: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub schema: Option<&'a RawValue>,
+    pub(crate) schema: Option<&'a RawValue>,
     #[serde(default)]
-    pub strict: Option<bool>,
+    #[expect(
+        dead_code,
+        reason = "parsed so that a mistyped value is rejected as before; never read"
+    )]
+    pub(crate) strict: Option<bool>,
 }

@@ -10,53 +10,53 @@ use serde::Serialize;
 use std::borrow::Cow;
 
 #[derive(Debug, Serialize)]
-pub struct ChatCompletion<'a> {
-    pub id: &'a str,
-    pub object: &'static str,
-    pub created: u64,
-    pub model: &'a str,
-    pub choices: [Choice<'a>; 1],
-    pub usage: Usage,
+pub(crate) struct ChatCompletion<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) object: &'static str,
+    pub(crate) created: u64,
+    pub(crate) model: &'a str,
+    pub(crate) choices: [Choice<'a>; 1],
+    pub(crate) usage: Usage,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<&'a str>,
-    pub system_fingerprint: Option<&'a str>,
+    pub(crate) service_tier: Option<&'a str>,
+    pub(crate) system_fingerprint: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Choice<'a> {
-    pub index: u32,
-    pub message: ResponseMessage<'a>,
-    pub logprobs: Option<()>,
-    pub finish_reason: &'static str,
+pub(crate) struct Choice<'a> {
+    pub(crate) index: u32,
+    pub(crate) message: ResponseMessage<'a>,
+    pub(crate) logprobs: Option<()>,
+    pub(crate) finish_reason: &'static str,
     /// Bedrock's own `stopReason`, verbatim (OpenRouter-style extension).
-    pub native_finish_reason: &'a str,
+    pub(crate) native_finish_reason: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ResponseMessage<'a> {
-    pub role: &'static str,
-    pub content: Option<String>,
-    pub refusal: Option<&'a str>,
+pub(crate) struct ResponseMessage<'a> {
+    pub(crate) role: &'static str,
+    pub(crate) content: Option<String>,
+    pub(crate) refusal: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tool_calls: Vec<ResponseToolCall<'a>>,
+    pub(crate) tool_calls: Vec<ResponseToolCall<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<String>,
+    pub(crate) reasoning_content: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub reasoning_details: Vec<ReasoningDetail<'a>>,
+    pub(crate) reasoning_details: Vec<ReasoningDetail<'a>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ResponseToolCall<'a> {
-    pub id: &'a str,
+pub(crate) struct ResponseToolCall<'a> {
+    pub(crate) id: &'a str,
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub function: ResponseFunction<'a>,
+    pub(crate) kind: &'static str,
+    pub(crate) function: ResponseFunction<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ResponseFunction<'a> {
-    pub name: Cow<'a, str>,
-    pub arguments: Cow<'a, str>,
+pub(crate) struct ResponseFunction<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) arguments: Cow<'a, str>,
 }
 
 #[derive(Debug, Serialize, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,63 +75,63 @@ pub struct PromptTokensDetails {
 
 /// One `chat.completion.chunk` SSE payload.
 #[derive(Serialize)]
-pub struct Chunk<'a> {
-    pub id: &'a str,
-    pub object: &'static str,
-    pub created: u64,
-    pub model: &'a str,
-    pub system_fingerprint: Option<()>,
-    pub choices: &'a [ChunkChoice<'a>],
+pub(crate) struct Chunk<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) object: &'static str,
+    pub(crate) created: u64,
+    pub(crate) model: &'a str,
+    pub(crate) system_fingerprint: Option<()>,
+    pub(crate) choices: &'a [ChunkChoice<'a>],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<Option<Usage>>,
+    pub(crate) usage: Option<Option<Usage>>,
 }
 
 #[derive(Serialize)]
-pub struct ChunkChoice<'a> {
-    pub index: u32,
-    pub delta: Delta<'a>,
-    pub logprobs: Option<()>,
-    pub finish_reason: Option<&'static str>,
+pub(crate) struct ChunkChoice<'a> {
+    pub(crate) index: u32,
+    pub(crate) delta: Delta<'a>,
+    pub(crate) logprobs: Option<()>,
+    pub(crate) finish_reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub native_finish_reason: Option<&'a str>,
+    pub(crate) native_finish_reason: Option<&'a str>,
 }
 
 #[derive(Serialize, Default)]
-pub struct Delta<'a> {
+pub(crate) struct Delta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<&'static str>,
+    pub(crate) role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content: Option<&'a str>,
+    pub(crate) content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_content: Option<&'a str>,
+    pub(crate) reasoning_content: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_signature: Option<&'a str>,
+    pub(crate) reasoning_signature: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reasoning_details: Option<[EncryptedDetail<'a>; 1]>,
+    pub(crate) reasoning_details: Option<[EncryptedDetail<'a>; 1]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<[ToolCallDelta<'a>; 1]>,
+    pub(crate) tool_calls: Option<[ToolCallDelta<'a>; 1]>,
 }
 
 #[derive(Serialize)]
-pub struct EncryptedDetail<'a> {
+pub(crate) struct EncryptedDetail<'a> {
     #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub data: &'a str,
+    pub(crate) kind: &'static str,
+    pub(crate) data: &'a str,
 }
 
 #[derive(Serialize)]
-pub struct ToolCallDelta<'a> {
-    pub index: usize,
+pub(crate) struct ToolCallDelta<'a> {
+    pub(crate) index: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<&'a str>,
+    pub(crate) id: Option<&'a str>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<&'static str>,
-    pub function: FunctionDelta<'a>,
+    pub(crate) kind: Option<&'static str>,
+    pub(crate) function: FunctionDelta<'a>,
 }
 
 #[derive(Serialize)]
-pub struct FunctionDelta<'a> {
+pub(crate) struct FunctionDelta<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<&'a str>,
-    pub arguments: &'a str,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) arguments: &'a str,
 }

@@ -11,7 +11,7 @@ use crate::metrics::Metrics;
 use tokio::time::Instant;
 
 /// The attempts of one request.
-pub struct Attempts<'r> {
+pub(crate) struct Attempts<'r> {
     entry: &'r RouteEntry,
     metrics: &'r Metrics,
     order: Vec<usize>,
@@ -25,7 +25,7 @@ pub struct Attempts<'r> {
 
 impl<'r> Attempts<'r> {
     /// Plan the attempts of a request whose cache-affinity key is `affinity`.
-    pub fn new(
+    pub(crate) fn new(
         entry: &'r RouteEntry,
         metrics: &'r Metrics,
         affinity: u64,
@@ -56,13 +56,13 @@ impl<'r> Attempts<'r> {
     }
 
     /// The attempts made so far (for the access log).
-    pub fn made(&self) -> u32 {
+    pub(crate) fn made(&self) -> u32 {
         self.made
     }
 
     /// Start the next attempt: the next backend in the order that admits traffic (a healthy
     /// one, or an ejected one whose probe is due); when none does, the next in the order.
-    pub fn start(&mut self) -> Option<&'r Upstream> {
+    pub(crate) fn start(&mut self) -> Option<&'r Upstream> {
         let now = Instant::now().into_std();
         let n = self.order.len();
         let start = self.made as usize;
@@ -81,7 +81,7 @@ impl<'r> Attempts<'r> {
     }
 
     /// The current attempt got an answer that says the backend works.
-    pub fn succeeded(&self) {
+    pub(crate) fn succeeded(&self) {
         let (Some(up), Some(health)) = self.current() else {
             return;
         };
@@ -108,7 +108,7 @@ impl<'r> Attempts<'r> {
 
     /// The current attempt failed with `e`. Records it, and returns `true` after waiting the
     /// backoff when another attempt should be made.
-    pub async fn failed(
+    pub(crate) async fn failed(
         &mut self,
         e: &GatewayError,
         sent: bool,

@@ -20,14 +20,14 @@ const BUDGET_WAIT: Duration = Duration::from_secs(2);
 
 /// The process-wide budget of request-body bytes held in memory, in KiB units.
 #[derive(Debug, Clone)]
-pub struct BodyBudget {
+pub(crate) struct BodyBudget {
     kib: Arc<Semaphore>,
     bytes: usize,
 }
 
 impl BodyBudget {
     /// A budget of `bytes` (rounded up to whole KiB).
-    pub fn new(bytes: usize) -> Self {
+    pub(crate) fn new(bytes: usize) -> Self {
         let kib = bytes.div_ceil(1024).min(Semaphore::MAX_PERMITS);
         BodyBudget {
             kib: Arc::new(Semaphore::new(kib)),
@@ -65,15 +65,15 @@ impl BodyBudget {
 }
 
 /// A body read whole, and the budget it holds until dropped.
-pub struct Body {
+pub(crate) struct Body {
     /// The bytes.
-    pub bytes: Bytes,
+    pub(crate) bytes: Bytes,
     /// Its share of the process budget.
-    pub permit: Option<OwnedSemaphorePermit>,
+    pub(crate) permit: Option<OwnedSemaphorePermit>,
 }
 
 /// Read the whole body, at most `cap` bytes, charging `budget` as it grows.
-pub async fn read(
+pub(crate) async fn read(
     session: &mut Session,
     cap: usize,
     budget: &BodyBudget,

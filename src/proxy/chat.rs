@@ -40,7 +40,7 @@ enum Attempt {
 }
 
 /// Serve one chat-completions request whose body was read.
-pub async fn handle(
+pub(crate) async fn handle(
     gw: &Gateway,
     session: &mut Session,
     ctx: &mut RequestCtx,
@@ -195,7 +195,6 @@ fn prepare<'a>(
 ) -> Result<Prepared<'a>, GatewayError> {
     let model_id = model_for(upstream, client_model)?;
     let tctx = treq::RequestContext {
-        model_id,
         family: upstream.backend.family(model_id),
         caching: entry.route.prompt_caching.map(|p| p.policy()),
     };

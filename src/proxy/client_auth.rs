@@ -8,7 +8,10 @@ use subtle::ConstantTimeEq;
 
 /// The name of the key the request presented (it identifies the client in logs), or
 /// `Unauthenticated`.
-pub fn check<'k>(session: &Session, keys: &'k [(String, Secret)]) -> Result<&'k str, GatewayError> {
+pub(crate) fn check<'k>(
+    session: &Session,
+    keys: &'k [(String, Secret)],
+) -> Result<&'k str, GatewayError> {
     let h = session.req_header();
     let bearer = h
         .headers

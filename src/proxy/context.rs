@@ -12,46 +12,46 @@ use tokio::sync::OwnedSemaphorePermit;
 
 /// Per-request state.
 #[derive(Debug)]
-pub struct RequestCtx {
+pub(crate) struct RequestCtx {
     /// When the request headers were read.
-    pub start: Instant,
+    pub(crate) start: Instant,
     /// `x-request-id`: the client's, or generated; returned on every answer.
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// The name of the client API key that authenticated the request.
-    pub client: Option<String>,
+    pub(crate) client: Option<String>,
     /// The client's `model`.
-    pub client_model: Option<String>,
+    pub(crate) client_model: Option<String>,
     /// Whether the answer is streamed.
-    pub stream: bool,
+    pub(crate) stream: bool,
     /// Time to the first output token (streams), or to the whole answer.
-    pub ttft: Option<Duration>,
+    pub(crate) ttft: Option<Duration>,
     /// Time spent on the Bedrock exchange after its response header.
-    pub upstream: Option<Duration>,
+    pub(crate) upstream: Option<Duration>,
     /// Bedrock's `x-amzn-requestid`.
-    pub upstream_request_id: Option<String>,
+    pub(crate) upstream_request_id: Option<String>,
     /// Matched route name (bounded: from the config).
-    pub route: Option<String>,
+    pub(crate) route: Option<String>,
     /// Bedrock model id called.
-    pub model: Option<String>,
+    pub(crate) model: Option<String>,
     /// Backend name called (the last attempt's).
-    pub backend: Option<String>,
+    pub(crate) backend: Option<String>,
     /// Upstream attempts made (retries and failover included).
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Status sent to the client.
-    pub status: u16,
+    pub(crate) status: u16,
     /// The error sent to the client, if any.
-    pub error: Option<GatewayError>,
+    pub(crate) error: Option<GatewayError>,
     /// Token usage reported by Bedrock.
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
     /// The concurrency slot this request holds (released when the context is dropped).
-    pub slot: Option<InFlight>,
+    pub(crate) slot: Option<InFlight>,
     /// The request-body bytes this request holds in the process budget.
-    pub body_bytes: Option<OwnedSemaphorePermit>,
+    pub(crate) body_bytes: Option<OwnedSemaphorePermit>,
 }
 
 impl RequestCtx {
     /// A fresh context, its clock started now.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RequestCtx {
             start: Instant::now(),
             request_id: String::new(),
@@ -82,7 +82,7 @@ impl Default for RequestCtx {
 
 /// A listener's concurrency limit (`limits.maxConcurrentRequests`).
 #[derive(Debug)]
-pub struct Capacity {
+pub(crate) struct Capacity {
     in_flight: AtomicUsize,
     limit: usize,
     gauge: IntGauge,
@@ -90,7 +90,7 @@ pub struct Capacity {
 
 impl Capacity {
     /// A limit of `limit` requests at once, mirrored in `gauge`.
-    pub fn new(limit: usize, gauge: IntGauge) -> Arc<Self> {
+    pub(crate) fn new(limit: usize, gauge: IntGauge) -> Arc<Self> {
         Arc::new(Capacity {
             in_flight: AtomicUsize::new(0),
             limit,
@@ -99,7 +99,7 @@ impl Capacity {
     }
 
     /// Take a slot, or `Overloaded` when all are taken.
-    pub fn acquire(self: &Arc<Self>) -> Result<InFlight, GatewayError> {
+    pub(crate) fn acquire(self: &Arc<Self>) -> Result<InFlight, GatewayError> {
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.limit {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(GatewayError::Overloaded { limit: self.limit });
@@ -109,7 +109,8 @@ impl Capacity {
     }
 
     /// Requests holding a slot now.
-    pub fn in_flight(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Acquire)
     }
 }
@@ -117,7 +118,7 @@ impl Capacity {
 /// One held concurrency slot; dropping it (normally, on error, or while a panic unwinds the
 /// request task) gives the slot back.
 #[derive(Debug)]
-pub struct InFlight(Arc<Capacity>);
+pub(crate) struct InFlight(Arc<Capacity>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {

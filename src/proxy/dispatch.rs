@@ -11,7 +11,7 @@ use pingora::prelude::*;
 /// Serve one request. Every error is answered as an error body — except a client that is gone
 /// (a write to it failed, possibly mid-stream): it is recorded, the connection is not reused,
 /// and nothing more is written.
-pub async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
+pub(crate) async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
     let Err(e) = route(gw, session, ctx).await else {
         return Ok(());
     };

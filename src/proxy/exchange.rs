@@ -27,29 +27,29 @@ const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 const MAX_INFORMATIONAL: usize = 8;
 
 /// One call to one backend.
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     /// The backend's upstream state.
-    pub upstream: &'a Upstream,
+    pub(crate) upstream: &'a Upstream,
     /// Pingora's connector (TLS, connect timeouts).
-    pub connector: &'a Connector,
+    pub(crate) connector: &'a Connector,
     /// The route's timeouts.
-    pub timeouts: &'a Timeouts,
+    pub(crate) timeouts: &'a Timeouts,
     /// The Bedrock model id (percent-encoded into the path).
-    pub model_id: &'a str,
+    pub(crate) model_id: &'a str,
     /// Converse or ConverseStream.
-    pub op: Operation,
+    pub(crate) op: Operation,
     /// `timeouts.total` from the start of the exchange.
-    pub deadline: Instant,
+    pub(crate) deadline: Instant,
 }
 
 /// A failed attempt: the error, and whether the request may have reached the backend whole
 /// (then it may have run, and is not sent again).
 #[derive(Debug)]
-pub struct Failed {
+pub(crate) struct Failed {
     /// What the client would see.
-    pub error: GatewayError,
+    pub(crate) error: GatewayError,
     /// The request was delivered whole (or it cannot be known that it was not).
-    pub sent: bool,
+    pub(crate) sent: bool,
 }
 
 impl Failed {
@@ -67,7 +67,7 @@ impl Failed {
 
 /// Send the signed request and read the response header: it must arrive within
 /// `connect + firstByte`, and before the total deadline.
-pub async fn open(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
+pub(crate) async fn open(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
     let first_byte = Instant::now() + call.timeouts.connect + call.timeouts.first_byte;
     let limit = first_byte.min(call.deadline);
     match tokio::time::timeout_at(limit, send(call, body)).await {
@@ -190,7 +190,7 @@ async fn build_request(call: &Call<'_>, body: &Bytes) -> Result<RequestHeader, G
 }
 
 /// Read a whole answer body before `deadline`, then return the connection to the idle pool.
-pub async fn read_all(
+pub(crate) async fn read_all(
     upstream: &Upstream,
     mut http: HttpSession,
     deadline: Instant,
@@ -225,7 +225,7 @@ pub async fn read_all(
 }
 
 /// The response header's status and the named header's value.
-pub fn header_value(http: &HttpSession, name: &str) -> Option<String> {
+pub(crate) fn header_value(http: &HttpSession, name: &str) -> Option<String> {
     http.response_header()
         .and_then(|h| h.headers.get(name))
         .and_then(|v| v.to_str().ok())
@@ -234,7 +234,7 @@ pub fn header_value(http: &HttpSession, name: &str) -> Option<String> {
 
 /// Pingora upstream errors → 502 (unreachable) or 504 (timeout). The message names the kind of
 /// failure only: Pingora's text carries addresses and raw bytes that are not the client's.
-pub fn upstream_error(e: &Error) -> GatewayError {
+pub(crate) fn upstream_error(e: &Error) -> GatewayError {
     log::warn!("upstream exchange failed: {e}");
     let what = e.etype().as_str();
     match e.etype() {

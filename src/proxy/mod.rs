@@ -11,20 +11,20 @@
 //! driving the upstream through Pingora's `Connector`, and returns `Ok(true)`;
 //! `upstream_peer` is never reached.
 
-pub mod attempts;
-pub mod body;
-pub mod chat;
-pub mod client_auth;
-pub mod context;
-pub mod dispatch;
-pub mod exchange;
-pub mod models;
-pub mod observe;
-pub mod relay;
-pub mod resilience;
-pub mod respond;
-pub mod routes;
-pub mod upstream;
+pub(crate) mod attempts;
+pub(crate) mod body;
+pub(crate) mod chat;
+pub(crate) mod client_auth;
+pub(crate) mod context;
+pub(crate) mod dispatch;
+pub(crate) mod exchange;
+pub(crate) mod models;
+pub(crate) mod observe;
+pub(crate) mod relay;
+pub(crate) mod resilience;
+pub(crate) mod respond;
+pub(crate) mod routes;
+pub(crate) mod upstream;
 
 use crate::config::model::Listener;
 use crate::metrics::Metrics;
@@ -38,38 +38,38 @@ use routes::RouteTable;
 use std::sync::Arc;
 
 /// State shared by all requests of one listener.
-pub struct Gateway {
+pub(crate) struct Gateway {
     /// The listener's validated config.
-    pub listener: Listener,
+    pub(crate) listener: Listener,
     /// Routes with their upstreams (shared by every listener).
-    pub routes: Arc<RouteTable>,
+    pub(crate) routes: Arc<RouteTable>,
     /// Pingora's connector for new upstream connections.
-    pub connector: Arc<Connector>,
+    pub(crate) connector: Arc<Connector>,
     /// This listener's concurrency limit.
-    pub capacity: Arc<Capacity>,
+    pub(crate) capacity: Arc<Capacity>,
     /// The process-wide request-body budget.
-    pub body_budget: BodyBudget,
+    pub(crate) body_budget: BodyBudget,
     /// Caps on messages, content parts and tools per request.
-    pub caps: RequestCaps,
+    pub(crate) caps: RequestCaps,
     /// The metrics registry.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// What a listener's service is built from, besides its own config.
-pub struct Shared {
+pub(crate) struct Shared {
     /// Routes with their upstreams.
-    pub routes: Arc<RouteTable>,
+    pub(crate) routes: Arc<RouteTable>,
     /// Pingora's connector.
-    pub connector: Arc<Connector>,
+    pub(crate) connector: Arc<Connector>,
     /// The process-wide request-body budget.
-    pub body_budget: BodyBudget,
+    pub(crate) body_budget: BodyBudget,
     /// The metrics registry.
-    pub metrics: Arc<Metrics>,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl Gateway {
     /// The service state of one listener.
-    pub fn new(listener: Listener, shared: &Shared) -> Self {
+    pub(crate) fn new(listener: Listener, shared: &Shared) -> Self {
         let capacity = Capacity::new(
             listener.max_concurrent_requests,
             shared.metrics.in_flight.clone(),

@@ -9,7 +9,7 @@ fn model(id: &str) -> serde_json::Value {
 }
 
 /// One model, when a route accepts it (`model_not_found` otherwise).
-pub fn get(routes: &RouteTable, id: &str) -> Result<Vec<u8>, GatewayError> {
+pub(crate) fn get(routes: &RouteTable, id: &str) -> Result<Vec<u8>, GatewayError> {
     let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
     if id.is_empty() || !routes.accepts_model(&id) {
         return Err(GatewayError::ModelNotFound {
@@ -20,7 +20,7 @@ pub fn get(routes: &RouteTable, id: &str) -> Result<Vec<u8>, GatewayError> {
 }
 
 /// The list body.
-pub fn list(routes: &RouteTable) -> Vec<u8> {
+pub(crate) fn list(routes: &RouteTable) -> Vec<u8> {
     let data: Vec<serde_json::Value> = routes.model_ids().into_iter().map(model).collect();
     serde_json::to_vec(&serde_json::json!({"object": "list", "data": data})).unwrap_or_default()
 }

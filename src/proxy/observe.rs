@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 /// The client's `x-request-id` when it is a sane token (≤ 128 visible ASCII characters), else a
 /// fresh random one.
-pub fn request_id(session: &Session) -> String {
+pub(crate) fn request_id(session: &Session) -> String {
     session
         .req_header()
         .headers
@@ -21,7 +21,7 @@ pub fn request_id(session: &Session) -> String {
 }
 
 /// One structured access-log line per request (no message contents, no secrets).
-pub fn log_access(session: &Session, ctx: &RequestCtx) {
+pub(crate) fn log_access(session: &Session, ctx: &RequestCtx) {
     if !log::log_enabled!(target: "basalt::access", log::Level::Info) {
         return;
     }
@@ -55,7 +55,7 @@ pub fn log_access(session: &Session, ctx: &RequestCtx) {
 }
 
 /// Record the finished request in the metrics (tokens exactly once, here).
-pub fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
+pub(crate) fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
     metrics.observe(&Observation {
         route: ctx.route.as_deref(),
         backend: ctx.backend.as_deref(),
@@ -72,11 +72,11 @@ pub fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
 }
 
 /// Counts an open stream in the `basalt_open_streams` gauge for as long as it lives.
-pub struct OpenStream<'m>(&'m Metrics);
+pub(crate) struct OpenStream<'m>(&'m Metrics);
 
 impl<'m> OpenStream<'m> {
     /// Count one more open stream.
-    pub fn new(metrics: &'m Metrics) -> Self {
+    pub(crate) fn new(metrics: &'m Metrics) -> Self {
         metrics.open_streams.inc();
         OpenStream(metrics)
     }

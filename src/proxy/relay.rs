@@ -21,24 +21,24 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// One stream being relayed.
-pub struct Relay<'a> {
+pub(crate) struct Relay<'a> {
     /// The upstream whose connection is returned to the pool after a clean end.
-    pub upstream: &'a Upstream,
+    pub(crate) upstream: &'a Upstream,
     /// The open upstream exchange (response header read, status 200).
-    pub http: HttpSession,
+    pub(crate) http: HttpSession,
     /// When the upstream exchange started.
-    pub upstream_start: Instant,
+    pub(crate) upstream_start: Instant,
     /// `timeouts.streamIdle`.
-    pub idle: Duration,
+    pub(crate) idle: Duration,
     /// `timeouts.total` from the start of the exchange.
-    pub deadline: Instant,
+    pub(crate) deadline: Instant,
     /// The event-stream → SSE state machine.
-    pub translator: StreamTranslator,
+    pub(crate) translator: StreamTranslator,
 }
 
 /// How a relay ended.
 #[derive(Debug)]
-pub enum Relayed {
+pub(crate) enum Relayed {
     /// The stream went to the client (to its end, or to an error event).
     Done,
     /// It failed before any byte went to the client: nothing was written.
@@ -61,7 +61,7 @@ enum Step {
 
 impl Relay<'_> {
     /// Relay until the stream ends, the client leaves, or a deadline passes.
-    pub async fn run(
+    pub(crate) async fn run(
         mut self,
         session: &mut Session,
         ctx: &mut RequestCtx,

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// not-ready, unavailable and internal errors, and failures to connect or to deliver the
 /// request (`sent` is false). Validation, auth and not-found errors are never retried, nor is
 /// anything after the request was delivered whole without an answer (it may have run).
-pub fn retry_reason(e: &GatewayError, sent: bool) -> Option<&'static str> {
+pub(crate) fn retry_reason(e: &GatewayError, sent: bool) -> Option<&'static str> {
     match e {
         GatewayError::Bedrock { kind, .. } => match kind {
             BedrockErrorKind::Throttling => Some("throttling"),
@@ -30,7 +30,7 @@ pub fn retry_reason(e: &GatewayError, sent: bool) -> Option<&'static str> {
 
 /// Whether a failure counts against the backend's health: a 5xx or 429 from Bedrock, a
 /// connect error, a timeout, an unreadable answer.
-pub fn is_backend_failure(e: &GatewayError) -> bool {
+pub(crate) fn is_backend_failure(e: &GatewayError) -> bool {
     match e {
         GatewayError::Bedrock { .. } => matches!(e.status(), 429 | 500..=599),
         GatewayError::UpstreamUnreachable { .. }
@@ -42,7 +42,7 @@ pub fn is_backend_failure(e: &GatewayError) -> bool {
 
 /// The wait before attempt `n` (2 for the first retry): full jitter, uniform in
 /// `[0, min(maxBackoff, backoff · 2^(n-2))]`; `unit` is a random number in `[0, 1)`.
-pub fn backoff(retry: &Retry, n: u32, unit: f64) -> Duration {
+pub(crate) fn backoff(retry: &Retry, n: u32, unit: f64) -> Duration {
     let exp = n.saturating_sub(2).min(30);
     let cap = retry
         .backoff
@@ -52,7 +52,7 @@ pub fn backoff(retry: &Retry, n: u32, unit: f64) -> Duration {
 }
 
 /// An upstream's `Retry-After` (whole seconds, as Bedrock and AWS services send it).
-pub fn retry_after(value: Option<&str>) -> Option<Duration> {
+pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
     let secs: u64 = value?.trim().parse().ok()?;
     Some(Duration::from_secs(secs))
 }
@@ -68,7 +68,7 @@ const BUDGET_FLOOR: u32 = 10;
 /// A backend's retry budget: over the last 10 s, retries may be at most 20 % of the requests
 /// it was sent (at least 10), so an outage is not multiplied by the retry count.
 #[derive(Debug)]
-pub struct RetryBudget {
+pub(crate) struct RetryBudget {
     start: Instant,
     /// Per second slot: (second, requests, retries).
     slots: Mutex<[(u64, u32, u32); BUDGET_WINDOW]>,
@@ -76,7 +76,7 @@ pub struct RetryBudget {
 
 impl RetryBudget {
     /// An empty budget.
-    pub fn new(now: Instant) -> Self {
+    pub(crate) fn new(now: Instant) -> Self {
         RetryBudget {
             start: now,
             slots: Mutex::new([(u64::MAX, 0, 0); BUDGET_WINDOW]),
@@ -102,12 +102,12 @@ impl RetryBudget {
     }
 
     /// Count a first attempt.
-    pub fn request(&self, now: Instant) {
+    pub(crate) fn request(&self, now: Instant) {
         self.with_slot(now, |s, i| s[i].1 += 1);
     }
 
     /// Take a retry from the budget; `false` when it is spent.
-    pub fn try_retry(&self, now: Instant) -> bool {
+    pub(crate) fn try_retry(&self, now: Instant) -> bool {
         self.with_slot(now, |s, i| {
             let requests: u32 = s.iter().map(|x| x.1).sum();
             let retries: u32 = s.iter().map(|x| x.2).sum();
@@ -124,7 +124,7 @@ impl RetryBudget {
 
 /// A backend's health on one route: consecutive failures, and the ejection they cause.
 #[derive(Debug, Default)]
-pub struct Health {
+pub(crate) struct Health {
     failures: AtomicU32,
     state: Mutex<Ejection>,
 }
@@ -153,7 +153,7 @@ impl Health {
 
     /// `None` when the backend takes traffic (healthy, or its probe is due); else when it was
     /// ejected.
-    pub fn ejected_since(&self, now: Instant) -> Option<Instant> {
+    pub(crate) fn ejected_since(&self, now: Instant) -> Option<Instant> {
         let s = self.state();
         let probing = s.probing.is_some_and(|p| now < p + PROBE_STALE);
         match s.until {
@@ -164,7 +164,7 @@ impl Health {
 
     /// Claim the right to send a request now: always when healthy; after an ejection, only
     /// the one probe request. `false`: skip this backend.
-    pub fn admit(&self, now: Instant) -> bool {
+    pub(crate) fn admit(&self, now: Instant) -> bool {
         let mut s = self.state();
         let probing = s.probing.is_some_and(|p| now < p + PROBE_STALE);
         match s.until {
@@ -178,7 +178,7 @@ impl Health {
     }
 
     /// An attempt succeeded (or failed in a way that says nothing of the backend).
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.failures.store(0, Ordering::Relaxed);
         let mut s = self.state();
         let was_ejected = s.until.is_some();
@@ -187,7 +187,7 @@ impl Health {
     }
 
     /// An attempt failed; returns whether the backend is (now) ejected.
-    pub fn failure(&self, now: Instant, failover: Option<&Failover>) -> bool {
+    pub(crate) fn failure(&self, now: Instant, failover: Option<&Failover>) -> bool {
         let n = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
         let Some(f) = failover else {
             return false;
@@ -210,7 +210,7 @@ impl Health {
     }
 
     /// When the ejection ends, if the backend is ejected (for `/config_dump`).
-    pub fn ejected_until(&self, now: Instant) -> Option<Instant> {
+    pub(crate) fn ejected_until(&self, now: Instant) -> Option<Instant> {
         self.state().until.filter(|u| *u > now)
     }
 }
@@ -219,7 +219,12 @@ impl Health {
 /// inside a group, rotated by the request's cache-affinity key so that a prefix keeps going to
 /// the same backend; backends taking traffic before ejected ones, and of the ejected, the least
 /// recently ejected first. `priorities[i]` and `health[i]` describe backend `i`.
-pub fn order(priorities: &[u32], health: &[&Health], affinity: u64, now: Instant) -> Vec<usize> {
+pub(crate) fn order(
+    priorities: &[u32],
+    health: &[&Health],
+    affinity: u64,
+    now: Instant,
+) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..priorities.len()).collect();
     idx.sort_by_key(|&i| (priorities[i], i));
     let mut ordered = Vec::with_capacity(idx.len());

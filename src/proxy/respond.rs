@@ -7,13 +7,13 @@ use pingora::http::ResponseHeader;
 use pingora::prelude::*;
 
 /// The request-id header, read from the client (or generated) and returned on every answer.
-pub const REQUEST_ID: &str = "x-request-id";
+pub(crate) const REQUEST_ID: &str = "x-request-id";
 
 /// Response header listing client parameters the gateway changed or dropped (comma-separated).
-pub const ADJUSTED_HEADER: &str = "x-basalt-adjusted";
+pub(crate) const ADJUSTED_HEADER: &str = "x-basalt-adjusted";
 
 /// Write a complete JSON response (with the request's `x-request-id`).
-pub async fn json(
+pub(crate) async fn json(
     session: &mut Session,
     status: u16,
     body: Vec<u8>,
@@ -35,7 +35,7 @@ pub async fn json(
 }
 
 /// Write the header of a `text/event-stream` answer.
-pub async fn sse_header(
+pub(crate) async fn sse_header(
     session: &mut Session,
     request_id: &str,
     extra: &[(&'static str, String)],
@@ -65,7 +65,7 @@ pub async fn sse_header(
 }
 
 /// Write an OpenAI-shaped error (`{"error":{message,type,param,code}}`).
-pub async fn error(session: &mut Session, e: &GatewayError, request_id: &str) -> Result<()> {
+pub(crate) async fn error(session: &mut Session, e: &GatewayError, request_id: &str) -> Result<()> {
     let mut extra = vec![(
         "x-should-retry",
         if e.retryable() { "true" } else { "false" }.to_owned(),
@@ -78,7 +78,7 @@ pub async fn error(session: &mut Session, e: &GatewayError, request_id: &str) ->
 }
 
 /// A failed write to the client: the client is gone, nothing more can be sent.
-pub fn downstream(e: &Error) -> GatewayError {
+pub(crate) fn downstream(e: &Error) -> GatewayError {
     GatewayError::ClientGone {
         message: e.etype().as_str().to_owned(),
     }

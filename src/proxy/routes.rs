@@ -8,23 +8,23 @@ use crate::error::GatewayError;
 use std::sync::Arc;
 
 /// A route and the upstreams of its backends, in preference order.
-pub struct RouteEntry {
+pub(crate) struct RouteEntry {
     /// The validated route.
-    pub route: Route,
+    pub(crate) route: Route,
     /// `route.backends` mapped to their upstream state, same order.
-    pub upstreams: Vec<Arc<Upstream>>,
+    pub(crate) upstreams: Vec<Arc<Upstream>>,
     /// Each backend's health on this route, same order.
-    pub health: Vec<Health>,
+    pub(crate) health: Vec<Health>,
 }
 
 /// Every route, in file order.
-pub struct RouteTable {
+pub(crate) struct RouteTable {
     entries: Vec<RouteEntry>,
 }
 
 impl RouteTable {
     /// Map each route's backends to their upstreams (by identity of the shared `Backend`).
-    pub fn new(routes: &[Route], upstreams: &[Arc<Upstream>]) -> Result<Self, String> {
+    pub(crate) fn new(routes: &[Route], upstreams: &[Arc<Upstream>]) -> Result<Self, String> {
         let find = |b: &Arc<Backend>| {
             upstreams
                 .iter()
@@ -47,12 +47,12 @@ impl RouteTable {
     }
 
     /// Whether any route serves this path (whatever the model).
-    pub fn serves_path(&self, path: &str) -> bool {
+    pub(crate) fn serves_path(&self, path: &str) -> bool {
         self.entries.iter().any(|e| e.route.serves_path(path))
     }
 
     /// The first route (file order) whose match accepts both path and model.
-    pub fn select(&self, path: &str, model: &str) -> Result<&RouteEntry, GatewayError> {
+    pub(crate) fn select(&self, path: &str, model: &str) -> Result<&RouteEntry, GatewayError> {
         self.entries
             .iter()
             .find(|e| {
@@ -67,7 +67,7 @@ impl RouteTable {
     }
 
     /// Whether some route accepts `model` (exactly, by glob, or as a backend's fixed model).
-    pub fn accepts_model(&self, model: &str) -> bool {
+    pub(crate) fn accepts_model(&self, model: &str) -> bool {
         self.model_ids().contains(&model)
             || self
                 .entries
@@ -77,7 +77,7 @@ impl RouteTable {
 
     /// Each route's backends with their live health, for `/config_dump`:
     /// `[{route, backend, state: healthy|ejected, ejectedUntil}]`.
-    pub fn health_json(&self) -> serde_json::Value {
+    pub(crate) fn health_json(&self) -> serde_json::Value {
         let now = std::time::Instant::now();
         let wall = std::time::SystemTime::now();
         let mut out = Vec::new();
@@ -99,7 +99,7 @@ impl RouteTable {
 
     /// Every model id a client may send: exact `matches[].model` values and the backends'
     /// fixed models, first appearance first.
-    pub fn model_ids(&self) -> Vec<&str> {
+    pub(crate) fn model_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
         for r in self.entries.iter().map(|e| &e.route) {
             let exact = r.matches.iter().filter_map(|m| m.model.as_deref());

@@ -17,14 +17,14 @@ use std::time::{Duration, Instant};
 /// How long a DNS answer is used before it is looked up again (kept on lookup failure).
 const DNS_TTL: Duration = Duration::from_secs(30);
 /// How long an idle pooled upstream connection is kept.
-pub const POOL_IDLE: Duration = Duration::from_secs(55);
+pub(crate) const POOL_IDLE: Duration = Duration::from_secs(55);
 
 /// Everything needed to call one backend, shared by all requests routed to it.
-pub struct Upstream {
+pub(crate) struct Upstream {
     /// The backend's validated config (endpoint, region, model override).
-    pub backend: Arc<Backend>,
+    pub(crate) backend: Arc<Backend>,
     /// How requests to this backend are signed or authorized.
-    pub authorizer: Authorizer,
+    pub(crate) authorizer: Authorizer,
     ca: Option<Arc<[WrappedX509]>>,
     fixed: Option<SocketAddr>,
     cache: RwLock<Option<(SocketAddr, Instant)>>,
@@ -34,16 +34,16 @@ pub struct Upstream {
     /// (see `proxy::exchange`).
     idle: Mutex<Vec<(Stream, Instant)>>,
     /// Retries this backend may still take (a fraction of its recent requests).
-    pub budget: RetryBudget,
+    pub(crate) budget: RetryBudget,
 }
 
 /// At most this many idle connections per backend.
-pub const MAX_IDLE: usize = 256;
+pub(crate) const MAX_IDLE: usize = 256;
 
 impl Upstream {
     /// Prepare a backend's upstream (its CA bundle parsed, an IP-literal endpoint used as is);
     /// `Err` when the CA bundle cannot be used.
-    pub fn new(backend: Arc<Backend>, authorizer: Authorizer) -> Result<Self, String> {
+    pub(crate) fn new(backend: Arc<Backend>, authorizer: Authorizer) -> Result<Self, String> {
         let ca = match &backend.ca_certs {
             Some(ders) => Some(Arc::from(load_ca(ders)?)),
             None => None,
@@ -110,7 +110,7 @@ impl Upstream {
 
     /// A pooled connection idle for less than [`POOL_IDLE`] that the server has not closed,
     /// if any (older or closed ones are dropped).
-    pub fn take_idle(&self) -> Option<HttpSession> {
+    pub(crate) fn take_idle(&self) -> Option<HttpSession> {
         loop {
             let (mut stream, since) = self.idle.lock().ok()?.pop()?;
             if since.elapsed() < POOL_IDLE && still_open(&mut stream) {
@@ -121,7 +121,7 @@ impl Upstream {
 
     /// Return a connection whose exchange is complete to the idle pool (if the server allows
     /// keep-alive and the pool has room).
-    pub async fn release(&self, http: HttpSession) {
+    pub(crate) async fn release(&self, http: HttpSession) {
         let HttpSession::H1(mut h1) = http else {
             return;
         };
@@ -137,7 +137,7 @@ impl Upstream {
 
     /// The peer to connect to for a new connection, with the route's timeouts and this
     /// backend's TLS verification; resolves the host (cached for 30 s) when needed.
-    pub async fn peer(&self, timeouts: &Timeouts) -> Result<HttpPeer, GatewayError> {
+    pub(crate) async fn peer(&self, timeouts: &Timeouts) -> Result<HttpPeer, GatewayError> {
         let addr = self.address().await?;
         let ep = &self.backend.endpoint;
         let mut peer = HttpPeer::new(addr, ep.tls, ep.host.clone());

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// The admin app: the configuration part of the dump is built once at start-up; each backend's
 /// live health (`health`: healthy, or ejected until a time) is added at every request.
-pub struct Admin {
+pub(crate) struct Admin {
     dump: Value,
     routes: Arc<RouteTable>,
     listeners: Vec<SocketAddr>,
@@ -23,7 +23,7 @@ pub struct Admin {
 
 impl Admin {
     /// The admin app for a validated config and the live route table.
-    pub fn new(config: &Config, routes: Arc<RouteTable>) -> Self {
+    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>) -> Self {
         Admin {
             dump: config_dump(config),
             routes,
@@ -88,7 +88,7 @@ impl ServeHttp for Admin {
 }
 
 /// A complete response for the admin and metrics listeners.
-pub fn response(status: u16, content_type: &str, body: Vec<u8>) -> http::Response<Vec<u8>> {
+pub(crate) fn response(status: u16, content_type: &str, body: Vec<u8>) -> http::Response<Vec<u8>> {
     http::Response::builder()
         .status(status)
         .header("content-type", content_type)

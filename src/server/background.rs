@@ -6,7 +6,7 @@ use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;
 
 /// Runs the credential refreshers as a Pingora background service.
-pub struct CredentialsService(pub Refresher);
+pub(crate) struct CredentialsService(pub(crate) Refresher);
 
 #[async_trait::async_trait]
 impl BackgroundService for CredentialsService {

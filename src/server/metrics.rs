@@ -6,9 +6,9 @@ use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
 
 /// The `GET /metrics` listener.
-pub struct MetricsService {
+pub(crate) struct MetricsService {
     /// The registry the proxy records into, rendered on each scrape.
-    pub metrics: std::sync::Arc<Metrics>,
+    pub(crate) metrics: std::sync::Arc<Metrics>,
 }
 
 #[async_trait]

@@ -2,9 +2,9 @@
 //! and metrics listeners, the credentials background service and, on request, the built-in
 //! Bedrock simulator. With `proxy`, this is where Pingora lives.
 
-pub mod admin;
-pub mod background;
-pub mod metrics;
+pub(crate) mod admin;
+pub(crate) mod background;
+pub(crate) mod metrics;
 #[cfg(feature = "simulator")]
 pub mod sim;
 

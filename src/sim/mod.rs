@@ -21,9 +21,9 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 /// Credentials the simulator accepts by default (used by `conf/local.yaml`).
-pub const LOCAL_ACCESS_KEY: &str = "AKIDBASALTLOCAL";
+pub(crate) const LOCAL_ACCESS_KEY: &str = "AKIDBASALTLOCAL";
 /// The secret key paired with [`LOCAL_ACCESS_KEY`].
-pub const LOCAL_SECRET_KEY: &str = "basalt-local-secret-key";
+pub(crate) const LOCAL_SECRET_KEY: &str = "basalt-local-secret-key";
 
 /// What the simulator accepts and how it behaves; the default accepts the local credentials.
 #[derive(Debug, Clone)]
@@ -64,24 +64,24 @@ impl Default for SimOptions {
 
 /// A request as received (raw path, all headers, exact body up to [`RECORD_BODY_MAX`] bytes).
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// The HTTP method.
-    pub method: String,
+    pub(crate) method: String,
     /// The path as received, percent-encoding untouched (what the SigV4 signature covers).
-    pub path: String,
+    pub(crate) path: String,
     /// Every header in arrival order, so tests can check what the gateway sent upstream.
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The body, or its first [`RECORD_BODY_MAX`] bytes when `body_len` is larger.
-    pub body: Bytes,
+    pub(crate) body: Bytes,
     /// The length of the body received.
-    pub body_len: usize,
+    pub(crate) body_len: usize,
     /// The client's address (`ip:port`): distinct ports = distinct connections.
-    pub peer: String,
+    pub(crate) peer: String,
 }
 
 /// One simulator instance: its options, the requests it recorded, its stream counts and its
 /// prompt cache, shared by every connection.
-pub struct Simulator {
+pub(crate) struct Simulator {
     pub(crate) options: SimOptions,
     recorded: Mutex<Records>,
     /// `[sim:fail=N:Kind]`: requests seen per last user text.
@@ -92,11 +92,11 @@ pub struct Simulator {
 
 /// Cache tokens of one request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CacheUsage {
+pub(crate) struct CacheUsage {
     /// Tokens of the longest prefix already cached (`cacheReadInputTokens`).
-    pub read: u64,
+    pub(crate) read: u64,
     /// Tokens newly cached beyond `read` (`cacheWriteInputTokens`).
-    pub write: u64,
+    pub(crate) write: u64,
 }
 
 /// Bedrock's prompt cache, simulated: each `cachePoint` names the prefix before it (tools,
@@ -104,7 +104,7 @@ pub struct CacheUsage {
 /// read; the longest new one is written. Prefixes under 1,024 estimated tokens are ignored,
 /// as Bedrock ignores checkpoints below the model's minimum.
 #[derive(Default)]
-pub struct PromptCache {
+pub(crate) struct PromptCache {
     seen: Mutex<std::collections::HashSet<u64>>,
 }
 
@@ -113,7 +113,7 @@ impl PromptCache {
     const MAX_PREFIXES: usize = 100_000;
 
     /// The cache tokens a Converse request (JSON) reads and writes; remembers its prefixes.
-    pub fn usage(&self, request: &Value) -> CacheUsage {
+    pub(crate) fn usage(&self, request: &Value) -> CacheUsage {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         let mut tokens = 0u64;
@@ -168,9 +168,9 @@ impl PromptCache {
 /// Requests kept for `GET /_sim/requests`, newest last.
 const RECORD_MAX: usize = 200;
 /// Bytes kept for them (bodies, headers, paths), oldest dropped first.
-pub const RECORD_MAX_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const RECORD_MAX_BYTES: usize = 8 * 1024 * 1024;
 /// A longer body is kept truncated to this (`body_bytes` and `truncated` say so).
-pub const RECORD_BODY_MAX: usize = 4 * 1024 * 1024;
+pub(crate) const RECORD_BODY_MAX: usize = 4 * 1024 * 1024;
 
 /// The recorded requests and the bytes they hold.
 #[derive(Default)]
@@ -189,7 +189,7 @@ impl Recorded {
 
 impl Simulator {
     /// A simulator with nothing recorded and an empty prompt cache.
-    pub fn new(options: SimOptions) -> Self {
+    pub(crate) fn new(options: SimOptions) -> Self {
         Simulator {
             options,
             recorded: Mutex::new(Records::default()),
@@ -201,17 +201,17 @@ impl Simulator {
 }
 
 /// A simulator answer.
-pub struct Answer {
+pub(crate) struct Answer {
     /// The HTTP status, as Bedrock would send it.
-    pub status: u16,
+    pub(crate) status: u16,
     /// Headers beyond the ones the server adds itself (`x-amzn-errortype` on errors).
-    pub headers: Vec<(&'static str, String)>,
+    pub(crate) headers: Vec<(&'static str, String)>,
     /// The JSON body or the frames to stream.
-    pub body: Body,
+    pub(crate) body: Body,
 }
 
 /// What follows the response header.
-pub enum Body {
+pub(crate) enum Body {
     /// A complete JSON body (`content-length`).
     Json(Vec<u8>),
     /// `application/vnd.amazon.eventstream` frames (chunked), sent `pace` apart.
@@ -224,7 +224,7 @@ pub enum Body {
 }
 
 /// One event-stream frame of a streamed answer.
-pub enum OutFrame {
+pub(crate) enum OutFrame {
     /// Encoded ahead of time.
     Ready(Vec<u8>),
     /// A text `contentBlockDelta` for this block whose text is the wall-clock time (Unix ns)
@@ -255,7 +255,7 @@ impl OutFrame {
 
 /// Counts of streamed answers, for tests that check the gateway closes abandoned streams.
 #[derive(Default)]
-pub struct StreamStats {
+pub(crate) struct StreamStats {
     pub(crate) started: AtomicU64,
     pub(crate) completed: AtomicU64,
     pub(crate) aborted: AtomicU64,
@@ -325,7 +325,7 @@ impl Simulator {
     }
 
     /// Answer one request (pure apart from the record and the clock).
-    pub fn answer(
+    pub(crate) fn answer(
         &self,
         method: &str,
         path: &str,
@@ -728,7 +728,7 @@ fn last_user_text(request: &Value) -> String {
 }
 
 /// `[sim:key=value]` or `[sim:key]` in the text.
-pub fn directive<'t>(text: &'t str, key: &str) -> Option<&'t str> {
+pub(crate) fn directive<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     let needle = format!("[sim:{key}");
     let mut from = 0;
     while let Some(found) = text[from..].find(&needle) {
@@ -770,18 +770,18 @@ fn estimate_tokens(v: &Value) -> u64 {
 }
 
 /// The deterministic content blocks, stop reason and usage for a request.
-pub struct Reply {
+pub(crate) struct Reply {
     /// The assistant's Converse content blocks (text, tool uses, reasoning ...).
-    pub blocks: Vec<Value>,
+    pub(crate) blocks: Vec<Value>,
     /// The Converse `stopReason` (`end_turn`, `tool_use`, or a `[sim:stop=...]` value).
-    pub stop_reason: String,
+    pub(crate) stop_reason: String,
     /// The Converse `usage` object, cache tokens included.
-    pub usage: Value,
+    pub(crate) usage: Value,
 }
 
 /// The answer the directives in the last user text ask for, for `model`; an `Err` is the
 /// (exception name, message) of a `[sim:error=...]`.
-pub fn reply_for(
+pub(crate) fn reply_for(
     model: &str,
     request: &Value,
     cache: CacheUsage,

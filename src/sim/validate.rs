@@ -85,7 +85,7 @@ fn text_ok(v: &Value, at: &str) -> Result<(), String> {
 }
 
 /// Validate a Converse request body. `Ok` carries the number of cache points found.
-/// [`validate`], plus the rules that depend on the model: which accept cache points (and in
+/// `validate`, plus the rules that depend on the model: which accept cache points (and in
 /// tools), which accept which reasoning fields, adaptive-only Claude models, and Claude's
 /// sampling limits with thinking. Written from Bedrock's documented behaviour, independently of
 /// the gateway's own family detection.
@@ -238,7 +238,7 @@ fn check_model_thinking(body: &Value, thinking: &Value, adaptive_only: bool) -> 
 
 /// Check a Converse request body (JSON) as Bedrock would; `Err` is the ValidationException
 /// message Bedrock would send.
-pub fn validate(body: &Value) -> Result<(), String> {
+pub(crate) fn validate(body: &Value) -> Result<(), String> {
     let obj = body
         .as_object()
         .ok_or("request body must be a JSON object")?;

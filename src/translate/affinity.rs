@@ -6,7 +6,7 @@ use crate::bedrock::types as cv;
 
 /// FNV-1a over the cacheable prefix. Equal prefixes give equal keys; the key is stable across
 /// processes (no random seed), so every replica sends a prefix to the same backend.
-pub fn prefix_key(req: &cv::ConverseRequest<'_>) -> u64 {
+pub(crate) fn prefix_key(req: &cv::ConverseRequest<'_>) -> u64 {
     let mut h = Fnv(0xcbf2_9ce4_8422_2325);
     for b in &req.system {
         if let cv::SystemBlock::Text(t) = b {

@@ -10,7 +10,7 @@ use super::family::ModelFamily;
 use crate::bedrock::types as cv;
 
 /// Bedrock's limit of cache points per request.
-pub const MAX_POINTS: usize = 4;
+pub(crate) const MAX_POINTS: usize = 4;
 const IMAGE_TOKENS: u64 = 1_600;
 
 /// What the operator's `promptCaching` policy asks for.
@@ -72,7 +72,11 @@ fn system_tokens(b: &cv::SystemBlock<'_>) -> u64 {
 }
 
 /// Apply the policy (if any) and the family's rules to a translated request.
-pub fn apply(req: &mut cv::ConverseRequest<'_>, family: ModelFamily, policy: Option<CachePolicy>) {
+pub(crate) fn apply(
+    req: &mut cv::ConverseRequest<'_>,
+    family: ModelFamily,
+    policy: Option<CachePolicy>,
+) {
     if !family.caches() {
         strip_all(req);
         return;

@@ -7,7 +7,7 @@ use serde::Serialize;
 /// A family of models that share request rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ModelFamily {
+pub(crate) enum ModelFamily {
     /// Claude 3.5: prompt caching, no extended thinking.
     Claude,
     /// Claude with budget thinking (`thinking: {type: enabled, budget_tokens}`): 3.7, 4, 4.1, 4.5.
@@ -29,7 +29,7 @@ pub enum ModelFamily {
 
 impl ModelFamily {
     /// The names accepted by `backends[].ai.provider.bedrock.modelFamily`.
-    pub const NAMES: &'static [(&'static str, ModelFamily)] = &[
+    pub(crate) const NAMES: &'static [(&'static str, ModelFamily)] = &[
         ("claude", ModelFamily::Claude),
         ("claude-thinking", ModelFamily::ClaudeThinking),
         ("claude-adaptive", ModelFamily::ClaudeAdaptive),
@@ -40,7 +40,7 @@ impl ModelFamily {
     ];
 
     /// Parse an override name (see [`Self::NAMES`]).
-    pub fn from_name(name: &str) -> Option<ModelFamily> {
+    pub(crate) fn from_name(name: &str) -> Option<ModelFamily> {
         Self::NAMES
             .iter()
             .find(|(n, _)| *n == name)
@@ -48,7 +48,7 @@ impl ModelFamily {
     }
 
     /// Whether Bedrock accepts `cachePoint` blocks in system and messages for this family.
-    pub fn caches(self) -> bool {
+    pub(crate) fn caches(self) -> bool {
         matches!(
             self,
             Self::Claude | Self::ClaudeThinking | Self::ClaudeAdaptive | Self::Nova | Self::Nova2
@@ -56,7 +56,7 @@ impl ModelFamily {
     }
 
     /// Whether Bedrock accepts a `cachePoint` among the tool definitions (Claude only).
-    pub fn caches_tools(self) -> bool {
+    pub(crate) fn caches_tools(self) -> bool {
         matches!(
             self,
             Self::Claude | Self::ClaudeThinking | Self::ClaudeAdaptive
@@ -65,7 +65,7 @@ impl ModelFamily {
 
     /// The family of a model id, a foundation-model / inference-profile ARN, or an
     /// inference-profile id. Application inference profiles are opaque: [`Self::Other`].
-    pub fn detect(model_id: &str) -> ModelFamily {
+    pub(crate) fn detect(model_id: &str) -> ModelFamily {
         let id = match model_id.rsplit_once('/') {
             Some((head, _)) if head.ends_with(":application-inference-profile") => {
                 return Self::Other

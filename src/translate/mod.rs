@@ -2,11 +2,11 @@
 //! environment, no Pingora. Inputs and context in, result out — this is where correctness
 //! lives and where the golden tests in `tests/fixtures/` point.
 
-pub mod affinity;
+pub(crate) mod affinity;
 pub mod caching;
-pub mod family;
+pub(crate) mod family;
 pub mod names;
-pub mod reasoning;
+pub(crate) mod reasoning;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -44,12 +44,12 @@ fn id_char(b: u8) -> bool {
 }
 
 /// The Bedrock form of an OpenAI tool name.
-pub fn tool_name(name: &str) -> Cow<'_, str> {
+pub(crate) fn tool_name(name: &str) -> Cow<'_, str> {
     map(name, name_char)
 }
 
 /// The Bedrock form of an OpenAI tool-call id.
-pub fn tool_id(id: &str) -> Cow<'_, str> {
+pub(crate) fn tool_id(id: &str) -> Cow<'_, str> {
     map(id, id_char)
 }
 
@@ -61,7 +61,7 @@ pub struct ToolNames {
 
 impl ToolNames {
     /// Register a client name; returns the Bedrock name.
-    pub fn register<'a>(&mut self, client: &'a str) -> Cow<'a, str> {
+    pub(crate) fn register<'a>(&mut self, client: &'a str) -> Cow<'a, str> {
         let mapped = tool_name(client);
         if let Cow::Owned(m) = &mapped {
             if !self.renamed.iter().any(|(b, _)| b == m) {
@@ -72,7 +72,7 @@ impl ToolNames {
     }
 
     /// The client's name for a name Bedrock returned.
-    pub fn restore<'a>(&'a self, bedrock: &'a str) -> &'a str {
+    pub(crate) fn restore<'a>(&'a self, bedrock: &'a str) -> &'a str {
         self.renamed
             .iter()
             .find(|(b, _)| b == bedrock)

@@ -17,7 +17,7 @@ use crate::bedrock::types as cv;
 use crate::error::GatewayError;
 
 /// Answer room above the thinking budget when the client sets no maximum.
-pub const DEFAULT_ANSWER_TOKENS: u64 = 8_192;
+pub(crate) const DEFAULT_ANSWER_TOKENS: u64 = 8_192;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Effort {
@@ -72,17 +72,17 @@ fn three_levels(effort: Effort) -> &'static str {
 
 /// What reasoning adds to the Converse request.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Reasoning {
+pub(crate) struct Reasoning {
     /// `additionalModelRequestFields` in the family's own form (Claude `thinking`, Nova
     /// `reasoningConfig`, gpt-oss `reasoning_effort`).
-    pub fields: Option<cv::AdditionalFields>,
+    pub(crate) fields: Option<cv::AdditionalFields>,
     /// `outputConfig.effort`.
-    pub effort: Option<&'static str>,
+    pub(crate) effort: Option<&'static str>,
 }
 
 /// Map `reasoning_effort` for the family; may adjust `inference` and records in `adjusted` the
 /// client parameters that were changed or dropped.
-pub fn apply(
+pub(crate) fn apply(
     effort: Option<&str>,
     family: ModelFamily,
     inference: &mut cv::InferenceConfig<'_>,

@@ -13,20 +13,17 @@ use std::borrow::Cow;
 
 /// What translation needs besides the request itself.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestContext<'c> {
-    /// The Bedrock model id that will be called (backend override or the client's model).
-    pub model_id: &'c str,
-    /// The model's family (detected from `model_id`, or the backend's override).
-    pub family: ModelFamily,
+pub struct RequestContext {
+    /// The model's family (detected from the model id, or the backend's override).
+    pub(crate) family: ModelFamily,
     /// The route's prompt-caching policy.
     pub caching: Option<CachePolicy>,
 }
 
-impl<'c> RequestContext<'c> {
+impl RequestContext {
     /// Context for a model id with its detected family and no caching policy.
-    pub fn for_model(model_id: &'c str) -> Self {
+    pub fn for_model(model_id: &str) -> Self {
         RequestContext {
-            model_id,
             family: ModelFamily::detect(model_id),
             caching: None,
         }
@@ -39,9 +36,9 @@ pub struct Translated<'a> {
     /// The body to send to Converse / ConverseStream.
     pub converse: cv::ConverseRequest<'a>,
     /// Whether the client asked for a stream (`stream: true`), i.e. call ConverseStream.
-    pub stream: bool,
+    pub(crate) stream: bool,
     /// Whether the stream ends with a usage chunk (`stream_options.include_usage`).
-    pub include_usage: bool,
+    pub(crate) include_usage: bool,
     /// Tool names renamed for Bedrock, to map tool calls in the answer back.
     pub tool_names: ToolNames,
     /// Client parameters changed or dropped so that Bedrock accepts the request (e.g.
@@ -51,9 +48,9 @@ pub struct Translated<'a> {
 
 /// Text placed before a conversation that starts with an assistant turn (Bedrock requires the
 /// first message to be a user message).
-pub const LEADING_USER_TEXT: &str = ".";
+pub(crate) const LEADING_USER_TEXT: &str = ".";
 /// Text placed in a user turn that carries a document but no text (Bedrock requires one).
-pub const DOCUMENT_ONLY_TEXT: &str = "(see the attached document)";
+pub(crate) const DOCUMENT_ONLY_TEXT: &str = "(see the attached document)";
 
 const EMPTY_OBJECT_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
 const OBJECT_SCHEMA: &str = r#"{"type":"object"}"#;
@@ -67,7 +64,7 @@ fn static_raw(s: &'static str) -> &'static RawValue {
 /// Translate a parsed OpenAI request.
 pub fn translate<'a>(
     req: &'a oa::ChatRequest<'a>,
-    ctx: &RequestContext<'_>,
+    ctx: &RequestContext,
 ) -> Result<Translated<'a>, GatewayError> {
     reject_unsupported(req)?;
 

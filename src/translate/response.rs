@@ -25,7 +25,7 @@ pub struct ResponseContext<'c> {
 /// `malformed_model_output` → `stop` and `malformed_tool_use` → `stop` (the answer holds no
 /// usable tool call); the verbatim reason is kept in `native_finish_reason`. Unknown values →
 /// `stop`.
-pub fn finish_reason(stop_reason: &str, has_tool_calls: bool) -> &'static str {
+pub(crate) fn finish_reason(stop_reason: &str, has_tool_calls: bool) -> &'static str {
     match stop_reason {
         "end_turn" | "stop_sequence" => "stop",
         "max_tokens" | "model_context_window_exceeded" => "length",
@@ -39,7 +39,7 @@ pub fn finish_reason(stop_reason: &str, has_tool_calls: bool) -> &'static str {
 
 /// Bedrock usage → OpenAI usage: `prompt_tokens` includes cache reads and writes (Bedrock's
 /// `inputTokens` excludes them); `total = prompt + completion`.
-pub fn usage(u: &cv::TokenUsage) -> oa::Usage {
+pub(crate) fn usage(u: &cv::TokenUsage) -> oa::Usage {
     let read = u.cache_read_input_tokens.unwrap_or(0);
     let write = u.cache_write_input_tokens.unwrap_or(0);
     let prompt = u.input_tokens.saturating_add(read).saturating_add(write);
@@ -60,13 +60,11 @@ pub struct TranslatedResponse {
     /// The OpenAI `chat.completion` JSON to send to the client.
     pub body: Vec<u8>,
     /// The usage reported in `body`, cache reads and writes included in `prompt_tokens`.
-    pub usage: oa::Usage,
-    /// The OpenAI `finish_reason` of the single choice.
-    pub finish_reason: &'static str,
+    pub(crate) usage: oa::Usage,
 }
 
 /// Translate a Converse response body; a body that is not a Converse answer is an
-/// [`UpstreamBadResponse`](GatewayError::UpstreamBadResponse).
+/// `GatewayError::UpstreamBadResponse`.
 pub fn translate(
     body: &[u8],
     ctx: &ResponseContext<'_>,
@@ -96,11 +94,7 @@ pub fn translate(
     crate::json::to_writer(&mut out, &completion).map_err(|e| GatewayError::Internal {
         message: format!("serializing chat.completion: {e}"),
     })?;
-    Ok(TranslatedResponse {
-        body: out,
-        usage,
-        finish_reason: finish,
-    })
+    Ok(TranslatedResponse { body: out, usage })
 }
 
 /// Parse a Converse answer into its message and the rest (stop reason, usage, service tier).

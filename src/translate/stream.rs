@@ -70,24 +70,24 @@ impl StreamTranslator {
     }
 
     /// Usage from the `metadata` event, once it arrived.
-    pub fn usage(&self) -> Option<Usage> {
+    pub(crate) fn usage(&self) -> Option<Usage> {
         self.usage
     }
 
     /// Whether output (text, reasoning or a tool call) has been emitted: the first time this
     /// turns true marks the time to first token.
-    pub fn output_sent(&self) -> bool {
+    pub(crate) fn output_sent(&self) -> bool {
         self.output_sent
     }
 
     /// Whether a chunk was emitted before any error (the first chunk always carries the role):
     /// a stream that fails before it started can still be answered as an HTTP error.
-    pub fn started(&self) -> bool {
+    pub(crate) fn started(&self) -> bool {
         self.role_sent
     }
 
     /// The error event sent, if any (the stream then ends without `[DONE]`).
-    pub fn error_sent(&self) -> Option<&GatewayError> {
+    pub(crate) fn error_sent(&self) -> Option<&GatewayError> {
         self.error.as_ref()
     }
 
@@ -302,7 +302,7 @@ impl StreamTranslator {
     }
 
     /// Send one OpenAI error event; the stream then ends without `[DONE]`.
-    pub fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
+    pub(crate) fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
         if self.error.is_some() {
             return;
         }
