@@ -3,7 +3,8 @@
 //! (retryable kind, `retry.attempts`, the backend's retry budget, backoff or the upstream's
 //! `Retry-After`, all inside `timeouts.total`). Outcomes feed backend health and the metrics.
 
-use super::resilience::{self, Health};
+use super::health::{self, Health};
+use super::resilience;
 use super::routes::RouteEntry;
 use super::upstream::Upstream;
 use crate::error::GatewayError;
@@ -37,7 +38,7 @@ impl<'r> Attempts<'r> {
         Attempts {
             entry,
             metrics,
-            order: resilience::order(&priorities, &health, affinity, now),
+            order: health::order(&priorities, &health, affinity, now),
             made: 0,
             max: entry.route.retry.map_or(1, |r| r.attempts.max(1)),
             deadline,

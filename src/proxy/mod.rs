@@ -1,9 +1,11 @@
 //! The request path, over Pingora: one `ProxyHttp` service per listener whose phases are a few
 //! lines each, and one room per job, in the order a request meets them:
 //! [`dispatch`] (auth, method/path → handler, capacity) → [`body`] (capped read) →
-//! [`chat`] (parse → translate → answer) → [`exchange`] (sign, pooled connection, deadlines;
-//! [`upstream`] holds a backend's address and pool) → [`relay`] (event-stream → SSE) →
-//! [`respond`] → [`observe`] (access log, metrics). [`routes`] and [`context`] are the state.
+//! [`chat`] (parse → translate → answer) → [`attempts`] (which backend, whether to try again:
+//! [`resilience`] is the retry policy, [`health`] ejection and order) → [`exchange`] (sign,
+//! pooled connection, deadlines; [`upstream`] holds a backend's address and pool) → [`relay`]
+//! (event-stream → SSE) → [`respond`] → [`observe`] (access log, metrics). [`routes`] and
+//! [`context`] are the state.
 //!
 //! Pingora 0.9.1 cannot forward a request body that was read whole before the upstream headers
 //! are sent once it exceeds 64 KiB (cloudflare/pingora #688, #349), and SigV4 needs the whole
@@ -18,6 +20,7 @@ pub(crate) mod client_auth;
 pub(crate) mod context;
 pub(crate) mod dispatch;
 pub(crate) mod exchange;
+pub(crate) mod health;
 pub(crate) mod models;
 pub(crate) mod observe;
 pub(crate) mod relay;

@@ -1,7 +1,7 @@
 //! The route table, built once at start-up: each route with its backends' upstreams resolved,
 //! so a request selects a route by path and model without scanning backends.
 
-use super::resilience::Health;
+use super::health::Health;
 use super::upstream::Upstream;
 use crate::config::model::{Backend, Route};
 use crate::error::GatewayError;
