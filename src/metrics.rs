@@ -10,8 +10,8 @@
 use crate::config::model::Config;
 use crate::openai::Usage;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -349,10 +349,15 @@ impl Metrics {
 
     /// One upstream attempt ended with `outcome`.
     pub(crate) fn upstream_attempt(&self, backend: &str, outcome: &'static str) {
+        self.attempt_counter(backend, outcome).inc();
+    }
+
+    /// The `basalt_upstream_attempts_total` counter of one backend and outcome (to keep, so
+    /// that counting the common outcome costs no label lookup).
+    pub(crate) fn attempt_counter(&self, backend: &str, outcome: &'static str) -> IntCounter {
         self.resilience
             .attempts
             .with_label_values(&[backend, outcome])
-            .inc();
     }
 
     /// An attempt is being made again for `reason`.

@@ -32,13 +32,18 @@ impl<'r> Attempts<'r> {
         affinity: u64,
         deadline: Instant,
     ) -> Self {
-        let now = Instant::now().into_std();
-        let health: Vec<&Health> = entry.health.iter().collect();
-        let priorities: Vec<u32> = entry.route.backends.iter().map(|(p, _)| *p).collect();
+        let order = if entry.upstreams.len() == 1 {
+            vec![0]
+        } else {
+            let now = Instant::now().into_std();
+            let health: Vec<&Health> = entry.health.iter().collect();
+            let priorities: Vec<u32> = entry.route.backends.iter().map(|(p, _)| *p).collect();
+            health::order(&priorities, &health, affinity, now)
+        };
         Attempts {
             entry,
             metrics,
-            order: health::order(&priorities, &health, affinity, now),
+            order,
             made: 0,
             max: entry.route.retry.map_or(1, |r| r.attempts.max(1)),
             deadline,
@@ -89,7 +94,9 @@ impl<'r> Attempts<'r> {
         if health.success() {
             self.metrics.backend_ejected(&up.backend.name, false);
         }
-        self.metrics.upstream_attempt(&up.backend.name, "ok");
+        up.ok_attempts
+            .get_or_init(|| self.metrics.attempt_counter(&up.backend.name, "ok"))
+            .inc();
     }
 
     /// The current attempt ended without a verdict on the backend (see [`Health::abandon`]).

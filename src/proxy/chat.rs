@@ -157,7 +157,9 @@ async fn attempt(
         answer.json(session, ctx, call).await?;
         return Ok(Attempt::Answered);
     }
-    match answer.stream(gw, session, ctx, call).await? {
+    // Boxed: the relay's state is large, and a non-streaming request should not carry (and
+    // copy) it in its future.
+    match Box::pin(answer.stream(gw, session, ctx, call)).await? {
         Relayed::Done => {
             attempts.succeeded();
             Ok(Attempt::Answered)

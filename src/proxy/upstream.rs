@@ -35,6 +35,8 @@ pub(crate) struct Upstream {
     idle: Mutex<Vec<(Stream, Instant)>>,
     /// Retries this backend may still take (a fraction of its recent requests).
     pub(crate) budget: RetryBudget,
+    /// This backend's `basalt_upstream_attempts_total{outcome="ok"}`, resolved once.
+    pub(crate) ok_attempts: std::sync::OnceLock<prometheus::IntCounter>,
 }
 
 /// At most this many idle connections per backend.
@@ -62,6 +64,7 @@ impl Upstream {
             cache: RwLock::new(None),
             idle: Mutex::new(Vec::new()),
             budget: RetryBudget::new(Instant::now()),
+            ok_attempts: std::sync::OnceLock::new(),
         })
     }
 
