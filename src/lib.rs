@@ -19,6 +19,7 @@
 //! A module may import from its own layer or the ones listed before it, never upward.
 
 pub mod json;
+pub(crate) mod redact;
 pub mod secret;
 
 pub mod bedrock;

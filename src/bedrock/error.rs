@@ -4,6 +4,7 @@
 
 use super::exceptions::{BedrockError, BedrockErrorKind};
 use super::types::ErrorBody;
+use crate::redact::{redact, REDACTED};
 
 /// Longest upstream message relayed to a client (characters); longer ones are cut.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 512;
@@ -66,64 +67,14 @@ pub(crate) fn from_error_frame(code: &str, message: &str) -> BedrockError {
     }
 }
 
-/// Markers after which a value is a credential: the value is replaced up to the next quote,
-/// line end or closing bracket.
-const SECRET_MARKERS: &[&str] = &[
-    "authorization",
-    "x-amz-security-token",
-    "x-api-key",
-    "cookie",
-    "credential=",
-    "signature=",
-    "bearer ",
-    "aws4-hmac-sha256",
-];
-
-/// Remove what must never reach a client from an upstream message: credential and signature
-/// values, session tokens, API keys, access key ids and network addresses; cut it to
-/// [`MAX_MESSAGE_CHARS`].
+/// Remove what must never reach a client from an upstream message: the secret values the log
+/// redaction hides too ([`crate::redact`]), and beyond it access key ids, token-like runs and
+/// network addresses; cut it to [`MAX_MESSAGE_CHARS`].
 pub(crate) fn scrub(message: &str) -> String {
-    let mut out = redact_markers(message);
-    out = redact_words(&out);
+    let mut out = redact_words(&redact(message));
     if out.chars().count() > MAX_MESSAGE_CHARS {
         out = out.chars().take(MAX_MESSAGE_CHARS).collect();
         out.push('…');
-    }
-    out
-}
-
-fn redact_markers(message: &str) -> String {
-    let lower = message.to_ascii_lowercase();
-    let mut out = String::with_capacity(message.len());
-    let mut i = 0;
-    while i < message.len() {
-        let hit = SECRET_MARKERS
-            .iter()
-            .find(|m| lower[i..].starts_with(**m) && message.is_char_boundary(i + m.len()));
-        let Some(marker) = hit else {
-            let c = message[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-            continue;
-        };
-        out.push_str(&message[i..i + marker.len()]);
-        i += marker.len();
-        // Keep the separator (`": "`, `: `, `=`), then replace the value.
-        while let Some(c) = message[i..].chars().next() {
-            if matches!(c, '"' | '\'' | ':' | '=' | ' ') {
-                out.push(c);
-                i += 1;
-            } else {
-                break;
-            }
-        }
-        let end = message[i..]
-            .find(['"', '\'', '\n', '\r', '}', ']', '<'])
-            .map_or(message.len(), |n| i + n);
-        if end > i {
-            out.push_str("[redacted]");
-        }
-        i = end;
     }
     out
 }
@@ -135,7 +86,7 @@ fn redact_words(message: &str) -> String {
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         if is_key_id(word) || is_token(word) {
-            out.push_str("[redacted]");
+            out.push_str(REDACTED);
         } else if is_address(word) {
             out.push_str("[address]");
         } else {
@@ -245,10 +196,13 @@ mod tests {
         assert!(e.message.starts_with("denied; headers:"), "{}", e.message);
         assert_eq!(
             scrub("key ASIAEXAMPLEEXAMPLE12 and x-api-key: k-123"),
-            "key [redacted] and x-api-key: [redacted]"
+            format!("key {REDACTED} and x-api-key: {REDACTED}")
         );
         let long_token = "A".repeat(30) + &"b/+".repeat(10);
-        assert_eq!(scrub(&format!("t {long_token} end")), "t [redacted] end");
+        assert_eq!(
+            scrub(&format!("t {long_token} end")),
+            format!("t {REDACTED} end")
+        );
     }
 
     #[test]
