@@ -73,14 +73,16 @@ impl<'r> Attempts<'r> {
         let n = self.order.len();
         let start = self.made as usize;
         let in_order = |k: usize| self.order.get((start + k) % n.max(1)).copied();
-        let admitted = (0..n)
-            .filter_map(in_order)
-            .find(|&i| self.entry.health.get(i).is_some_and(|h| h.admit(now)));
+        let admitted = (0..n).filter_map(in_order).find(|&i| {
+            // Without `failover` nothing ejects a backend: no health lock to take.
+            self.entry.route.failover.is_none()
+                || self.entry.health.get(i).is_some_and(|h| h.admit(now))
+        });
         let pick = admitted.or_else(|| in_order(0))?;
         let upstream = self.entry.upstreams.get(pick)?;
         self.made += 1;
         self.current = pick;
-        if self.made == 1 {
+        if self.made == 1 && self.entry.route.retry.is_some() {
             upstream.budget.request(now);
         }
         Some(upstream)

@@ -54,25 +54,22 @@ pub(crate) async fn handle(
     ctx.route = Some(entry.route.name.clone());
     // `timeouts.total` bounds the whole exchange, retries and streaming included.
     let deadline = Instant::now() + entry.route.timeouts.total;
-    let first = entry
-        .upstreams
-        .first()
-        .ok_or_else(|| GatewayError::Internal {
-            message: format!("route {} has no backend", entry.route.name),
-        })?;
-    let mut prepared = prepare(&request, entry, first, client_model, body.len())?;
+    let no_backend = || GatewayError::Internal {
+        message: format!("route {} has no backend", entry.route.name),
+    };
+    let first = entry.upstreams.first().ok_or_else(no_backend)?;
+    let model_id = model_for(first, client_model)?;
+    let mut prepared = prepare(&request, entry, first, model_id, body.len())?;
     ctx.stream = prepared.translated.stream;
     let affinity = spreads(entry).then(|| affinity::prefix_key(&prepared.translated.converse));
     let mut attempts = Attempts::new(entry, &gw.metrics, affinity.unwrap_or(0), deadline);
     loop {
-        let upstream = attempts.start().ok_or_else(|| GatewayError::Internal {
-            message: format!("route {} has no backend", entry.route.name),
-        })?;
+        let upstream = attempts.start().ok_or_else(no_backend)?;
         let outcome = match model_for(upstream, client_model) {
             Ok(model_id) if model_id == prepared.model_id => {
                 one(gw, session, ctx, &prepared, upstream, &mut attempts).await
             }
-            Ok(_) => match prepare(&request, entry, upstream, client_model, body.len()) {
+            Ok(model_id) => match prepare(&request, entry, upstream, model_id, body.len()) {
                 Ok(p) => {
                     prepared = p;
                     one(gw, session, ctx, &prepared, upstream, &mut attempts).await
@@ -187,15 +184,14 @@ fn model_for<'a>(upstream: &'a Upstream, client_model: &'a str) -> Result<&'a st
     }
 }
 
-/// Translate the request for `upstream`'s model and serialize the Converse body.
+/// Translate the request for `model_id` on `upstream` and serialize the Converse body.
 fn prepare<'a>(
     request: &'a ChatRequest<'a>,
     entry: &'a RouteEntry,
     upstream: &'a Upstream,
-    client_model: &'a str,
+    model_id: &'a str,
     body_len: usize,
 ) -> Result<Prepared<'a>, GatewayError> {
-    let model_id = model_for(upstream, client_model)?;
     let tctx = treq::RequestContext {
         family: upstream.backend.family(model_id),
         caching: entry.route.prompt_caching.map(|p| p.policy()),

@@ -3,7 +3,7 @@
 //! backends (priority, cache affinity, health).
 
 use crate::config::model::Failover;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Default)]
 pub(crate) struct Health {
     failures: AtomicU32,
+    /// Set whenever `state` holds an ejection or a probe, so that `success` on a healthy
+    /// backend (every request) takes no lock.
+    marked: AtomicBool,
     state: Mutex<Ejection>,
 }
 
@@ -56,6 +59,7 @@ impl Health {
             None => true,
             Some(until) if now >= until && !probing => {
                 s.probing = Some(now);
+                self.marked.store(true, Ordering::Release);
                 true
             }
             Some(_) => false,
@@ -64,7 +68,12 @@ impl Health {
 
     /// An attempt succeeded (or failed in a way that says nothing of the backend).
     pub(crate) fn success(&self) -> bool {
-        self.failures.store(0, Ordering::Relaxed);
+        // The common case, nothing to reset, takes no lock.
+        let failed = self.failures.swap(0, Ordering::Relaxed) > 0;
+        if !failed && !self.marked.load(Ordering::Acquire) {
+            return false;
+        }
+        self.marked.store(false, Ordering::Release);
         let mut s = self.state();
         let was_ejected = s.until.is_some();
         *s = Ejection::default();
@@ -80,6 +89,7 @@ impl Health {
         let mut s = self.state();
         if s.probing.is_some() || n >= f.consecutive_failures {
             s.until = Some(now + f.eject_for);
+            self.marked.store(true, Ordering::Release);
             s.since = Some(now);
             s.probing = None;
             true

@@ -2,12 +2,13 @@
 //! first (system prompt, tool definitions, the first message). Requests that share it go to the
 //! same backend of a priority group, because prompt caches are per region.
 
+use super::names::{fnv1a_from, FNV_BASIS};
 use crate::bedrock::types as cv;
 
 /// FNV-1a over the cacheable prefix. Equal prefixes give equal keys; the key is stable across
 /// processes (no random seed), so every replica sends a prefix to the same backend.
 pub(crate) fn prefix_key(req: &cv::ConverseRequest<'_>) -> u64 {
-    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    let mut h = Fnv(FNV_BASIS);
     for b in &req.system {
         if let cv::SystemBlock::Text(t) = b {
             h.write(t.as_bytes());
@@ -30,14 +31,9 @@ pub(crate) fn prefix_key(req: &cv::ConverseRequest<'_>) -> u64 {
 struct Fnv(u64);
 
 impl Fnv {
+    /// Hash one field, then a separator, so that ("ab", "c") and ("a", "bc") differ.
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-        // A separator, so that ("ab", "c") and ("a", "bc") differ.
-        self.0 ^= 0xff;
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        self.0 = fnv1a_from(fnv1a_from(self.0, bytes), &[0xff]);
     }
 }
 

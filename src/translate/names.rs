@@ -8,13 +8,20 @@ use std::borrow::Cow;
 const MAX: usize = 64;
 const PREFIX: usize = 57;
 
-fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
+/// FNV-1a's offset basis: the hash of nothing.
+pub(crate) const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a of `bytes`, continuing from `h` (start from [`FNV_BASIS`]).
+pub(crate) fn fnv1a_from(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        h ^= u64::from(*b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
+}
+
+fn fnv1a(s: &str) -> u64 {
+    fnv1a_from(FNV_BASIS, s.as_bytes())
 }
 
 fn map(s: &str, allowed: fn(u8) -> bool) -> Cow<'_, str> {

@@ -41,6 +41,11 @@ routes:
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "retry-*"}}]
     backendRefs: [{{name: east}}]
     retry: {{attempts: 3, backoff: 10ms, maxBackoff: 50ms}}
+  - name: deadline
+    matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "deadline-*"}}]
+    backendRefs: [{{name: east}}]
+    retry: {{attempts: 3, backoff: 10ms, maxBackoff: 50ms}}
+    timeouts: {{total: 2s}}
   - name: noretry
     matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}, model: "noretry-*"}}]
     backendRefs: [{{name: east}}]
@@ -283,5 +288,24 @@ def test_retry_metrics_are_exact(res):
     assert metric(g, "basalt_retries_total", route="retry", reason="throttling") - before == 2
     assert metric(g, "basalt_upstream_attempts_total", backend="east", outcome="throttled") - thr_before == 2
     assert metric(g, "basalt_upstream_attempts_total", backend="east", outcome="ok") - ok_before == 1
-    assert re.search(r'basalt_backend_ejected\{backend="east"\} 0', g.metrics_text()) or \
-        'basalt_backend_ejected{backend="east"}' not in g.metrics_text()
+
+
+def test_a_retry_hint_past_the_total_timeout_is_not_waited_for(res):
+    g, stack, _, _ = res
+    text = f"[sim:fail=1:ThrottlingException] [sim:retry-after=5] {nonce()}"
+    t0 = time.monotonic()
+    with pytest.raises(openai.RateLimitError):
+        g.client().chat.completions.create(model="deadline-m", messages=[{"role": "user", "content": text}])
+    took = time.monotonic() - t0
+    assert seen(stack, text) == 1, "waiting 5 s would end past timeouts.total (2 s): no retry"
+    assert took < 1.5, took  # answered at once, not after the hint or the deadline
+
+
+def test_a_retry_hint_within_the_total_timeout_is_honoured(res):
+    g, stack, _, _ = res
+    text = f"[sim:fail=1:ThrottlingException] [sim:retry-after=1] {nonce()}"
+    t0 = time.monotonic()
+    r = g.client().chat.completions.create(model="retry-m", messages=[{"role": "user", "content": text}])
+    took = time.monotonic() - t0
+    assert r.choices[0].message.content and seen(stack, text) == 2
+    assert took >= 1.0, f"the 1 s Retry-After was not waited for ({took:.2f} s; backoff alone is <= 50 ms)"
