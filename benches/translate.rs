@@ -30,8 +30,10 @@
 use basalt::bedrock::eventstream::{encode_event, Decoder};
 use basalt::bedrock::sigv4::{sign_reference, AwsCredentials, SignInput, Signer};
 use basalt::secret::Secret;
-use basalt::translate::stream::{StreamContext, StreamTranslator};
-use basalt::translate::{names::ToolNames, request, response};
+use basalt::translate::chat::stream::{StreamContext, StreamTranslator};
+use basalt::translate::chat::{request, response};
+use basalt::translate::frontend::RequestContext;
+use basalt::translate::names::ToolNames;
 use criterion::{black_box, criterion_main, Criterion, Throughput};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -101,7 +103,7 @@ const ANSWER: &str = r#"{"output":{"message":{"role":"assistant","content":[{"te
 
 fn translate_request(body: &[u8]) -> Vec<u8> {
     let req = basalt::openai::parse_chat_request(black_box(body)).unwrap();
-    let t = request::translate(&req, &request::RequestContext::for_model(MODEL)).unwrap();
+    let t = request::translate(&req, &RequestContext::for_model(MODEL)).unwrap();
     let mut out = Vec::with_capacity(body.len() + 512);
     basalt::json::to_writer(&mut out, &t.converse).unwrap();
     out
@@ -134,7 +136,7 @@ fn requests(c: &mut Criterion) {
     // The JSON writer against serde_json on the same translated requests, same run.
     for (name, body) in [("small", small_request()), ("agentic", large_request())] {
         let req = basalt::openai::parse_chat_request(&body).unwrap();
-        let t = request::translate(&req, &request::RequestContext::for_model(MODEL)).unwrap();
+        let t = request::translate(&req, &RequestContext::for_model(MODEL)).unwrap();
         c.bench_function(&format!("json: serde_json::to_writer, {name}"), |b| {
             b.iter(|| {
                 let mut out = Vec::with_capacity(body.len() + 512);
@@ -259,14 +261,12 @@ fn config_and_metrics(c: &mut Criterion) {
     });
     let config = basalt::config::load_str(&text, dir, &|_| None).unwrap();
     let metrics = basalt::metrics::Metrics::new(&config).unwrap();
-    let usage = basalt::openai::Usage {
-        prompt_tokens: 1200,
-        completion_tokens: 80,
+    let usage = basalt::bedrock::TokenUsage {
+        input_tokens: 200,
+        output_tokens: 80,
         total_tokens: 1280,
-        prompt_tokens_details: basalt::openai::PromptTokensDetails {
-            cached_tokens: 1000,
-            cache_write_tokens: 0,
-        },
+        cache_read_input_tokens: Some(1000),
+        cache_write_input_tokens: None,
     };
     c.bench_function("metrics: observe one finished request", |b| {
         b.iter(|| {

@@ -7,8 +7,8 @@
 //! client's `model` is never learned by itself: when the backend fixes the model, Bedrock serves
 //! the fixed id, not the client's string, so no client input can create a series.
 
+use crate::bedrock::types::TokenUsage;
 use crate::config::model::Config;
-use crate::openai::Usage;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
@@ -78,7 +78,7 @@ pub struct Observation<'a> {
     /// Time spent on the Bedrock exchange; `None` when Bedrock was never called.
     pub upstream: Option<Duration>,
     /// Token counts Bedrock reported, for `gen_ai_client_token_usage`; `None` when it reported none.
-    pub usage: Option<&'a Usage>,
+    pub usage: Option<&'a TokenUsage>,
     /// Whether the answer was streamed (time per output token is measured only then).
     pub stream: bool,
 }
@@ -309,12 +309,11 @@ impl Metrics {
                 .observe(upstream.as_secs_f64());
         }
         if let Some(u) = o.usage {
-            let details = &u.prompt_tokens_details;
             for (kind, n, always) in [
-                ("input", u.prompt_tokens, true),
-                ("output", u.completion_tokens, true),
-                ("input_cache_read", details.cached_tokens, false),
-                ("input_cache_write", details.cache_write_tokens, false),
+                ("input", u.prompt_tokens(), true),
+                ("output", u.output_tokens, true),
+                ("input_cache_read", u.cache_read(), false),
+                ("input_cache_write", u.cache_write(), false),
             ] {
                 if always || n > 0 {
                     let [a, b, c, d, e] = base;
@@ -329,7 +328,7 @@ impl Metrics {
                 self.ttft
                     .with_label_values(&base)
                     .observe(ttft.as_secs_f64());
-                let output = o.usage.map_or(0, |u| u.completion_tokens);
+                let output = o.usage.map_or(0, |u| u.output_tokens);
                 if o.stream && output > 1 {
                     let after = o.duration.saturating_sub(ttft).as_secs_f64();
                     self.tpot

@@ -9,8 +9,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use basalt::translate::caching::CachePolicy;
+use basalt::translate::chat::{request, response};
+use basalt::translate::frontend::RequestContext;
 use basalt::translate::names::ToolNames;
-use basalt::translate::{request, response};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -89,7 +90,7 @@ fn requests_translate_to_golden_converse() {
         let parsed = basalt::openai::parse_chat_request(&body)
             .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let model = model_for(&case);
-        let mut ctx = request::RequestContext::for_model(&model);
+        let mut ctx = RequestContext::for_model(&model);
         ctx.caching = caching_for(&case);
         let out =
             request::translate(&parsed, &ctx).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
@@ -142,7 +143,7 @@ fn renamed_tools_round_trip() {
     let body = br#"{"model":"m","messages":[{"role":"user","content":"hi"}],
         "tools":[{"type":"function","function":{"name":"weather.get","parameters":{"type":"object"}}}]}"#;
     let parsed = basalt::openai::parse_chat_request(body).unwrap();
-    let out = request::translate(&parsed, &request::RequestContext::for_model("m")).unwrap();
+    let out = request::translate(&parsed, &RequestContext::for_model("m")).unwrap();
     let converse = serde_json::to_value(&out.converse).unwrap();
     let bedrock_name = converse["toolConfig"]["tools"][0]["toolSpec"]["name"]
         .as_str()
@@ -160,7 +161,7 @@ fn renamed_tools_round_trip() {
         id: "x",
         created: 0,
         model: "m",
-        tool_names: &out.tool_names,
+        tool_names: &out.answer.tool_names,
     };
     let resp = response::translate(answer.to_string().as_bytes(), &ctx).unwrap();
     let v: Value = serde_json::from_slice(&resp.body).unwrap();
@@ -369,12 +370,10 @@ fn bad_inputs_are_named_400s() {
     for (body, param, needle) in cases {
         let err = match basalt::openai::parse_chat_request(body.as_bytes()) {
             Err(e) => e,
-            Ok(parsed) => {
-                match request::translate(&parsed, &request::RequestContext::for_model("m")) {
-                    Err(e) => e,
-                    Ok(_) => panic!("accepted: {body}"),
-                }
-            }
+            Ok(parsed) => match request::translate(&parsed, &RequestContext::for_model("m")) {
+                Err(e) => e,
+                Ok(_) => panic!("accepted: {body}"),
+            },
         };
         assert_eq!(err.status(), 400, "{body}: {err}");
         assert_eq!(err.param(), *param, "{body}: {err}");
@@ -419,7 +418,7 @@ fn cache_points_are_capped_and_gated_by_family() {
             ("meta.llama3-70b-instruct-v1:0", 0),
             ("anthropic.claude-3-haiku-20240307-v1:0", 0),
         ] {
-            let mut ctx = request::RequestContext::for_model(model);
+            let mut ctx = RequestContext::for_model(model);
             ctx.caching = Some(policy);
             let out = request::translate(&parsed, &ctx).unwrap();
             let n = caching::count(&out.converse);

@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use basalt::bedrock::eventstream::{encode_event, encode_exception, Decoder};
+use basalt::translate::chat::stream::{StreamContext, StreamTranslator};
 use basalt::translate::names::ToolNames;
-use basalt::translate::stream::{StreamContext, StreamTranslator};
 use serde_json::{json, Value};
 
 fn ev(kind: &str, v: Value) -> Vec<u8> {

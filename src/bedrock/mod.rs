@@ -7,6 +7,8 @@ pub(crate) mod exceptions;
 pub mod sigv4;
 pub(crate) mod types;
 
+pub use types::TokenUsage;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Characters the AWS SDKs leave unescaped in a URI label (botocore `SAFE_CHARS='-._~'`).

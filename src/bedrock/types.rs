@@ -371,19 +371,45 @@ pub(crate) struct CitationText<'a> {
     pub(crate) text: Option<Cow<'a, str>>,
 }
 
+/// Bedrock's token usage, the hub's own: every front-end maps it to its API's shape.
 #[derive(Debug, Deserialize, Default, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct TokenUsage {
+pub struct TokenUsage {
+    /// Input tokens not read from or written to the prompt cache.
     #[serde(default)]
-    pub(crate) input_tokens: u64,
+    pub input_tokens: u64,
+    /// Output tokens (reasoning included).
     #[serde(default)]
-    pub(crate) output_tokens: u64,
+    pub output_tokens: u64,
+    /// Bedrock's total.
     #[serde(default)]
-    pub(crate) total_tokens: u64,
+    pub total_tokens: u64,
+    /// Input tokens read from the prompt cache.
     #[serde(default)]
-    pub(crate) cache_read_input_tokens: Option<u64>,
+    pub cache_read_input_tokens: Option<u64>,
+    /// Input tokens written to the prompt cache.
     #[serde(default)]
-    pub(crate) cache_write_input_tokens: Option<u64>,
+    pub cache_write_input_tokens: Option<u64>,
+}
+
+impl TokenUsage {
+    /// Cache-read input tokens (0 when Bedrock reported none).
+    pub fn cache_read(&self) -> u64 {
+        self.cache_read_input_tokens.unwrap_or(0)
+    }
+
+    /// Cache-write input tokens (0 when Bedrock reported none).
+    pub fn cache_write(&self) -> u64 {
+        self.cache_write_input_tokens.unwrap_or(0)
+    }
+
+    /// Every input token, cached or not: `inputTokens` + cache reads + cache writes (OpenAI's
+    /// `prompt_tokens`).
+    pub fn prompt_tokens(&self) -> u64 {
+        self.input_tokens
+            .saturating_add(self.cache_read())
+            .saturating_add(self.cache_write())
+    }
 }
 
 /// Bedrock error body: `{"message": ...}` (sometimes `Message`, sometimes with `__type`).

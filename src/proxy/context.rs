@@ -2,8 +2,8 @@
 //! and the RAII guards that hold process capacity (a concurrency slot, request-body bytes) for
 //! exactly as long as the request lives, panics included.
 
+use crate::bedrock::types::TokenUsage;
 use crate::error::GatewayError;
-use crate::openai::Usage;
 use prometheus::IntGauge;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -41,8 +41,8 @@ pub(crate) struct RequestCtx {
     pub(crate) status: u16,
     /// The error sent to the client, if any.
     pub(crate) error: Option<GatewayError>,
-    /// Token usage reported by Bedrock.
-    pub(crate) usage: Option<Usage>,
+    /// Token usage as Bedrock reported it (`inputTokens` excludes cache reads and writes).
+    pub(crate) usage: Option<TokenUsage>,
     /// The concurrency slot this request holds (released when the context is dropped).
     pub(crate) slot: Option<InFlight>,
     /// The request-body bytes this request holds in the process budget.

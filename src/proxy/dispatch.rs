@@ -4,8 +4,9 @@
 
 use super::context::RequestCtx;
 use super::respond::{self, downstream};
-use super::{body, chat, client_auth, models, Gateway};
+use super::{body, client_auth, converse, models, Gateway};
 use crate::error::GatewayError;
+use crate::translate::chat::Chat;
 use pingora::prelude::*;
 
 /// Serve one request. Every error is answered as an error body — except a client that is gone
@@ -65,5 +66,5 @@ async fn route(
     ctx.slot = Some(gw.capacity.acquire()?);
     let body = body::read(session, gw.listener.max_body_bytes, &gw.body_budget).await?;
     ctx.body_bytes = body.permit;
-    chat::handle(gw, session, ctx, &path, &body.bytes).await
+    converse::handle::<Chat>(gw, session, ctx, &path, &body.bytes).await
 }

@@ -1,7 +1,7 @@
 //! The request path, over Pingora: one `ProxyHttp` service per listener whose phases are a few
 //! lines each, and one room per job, in the order a request meets them:
 //! [`dispatch`] (auth, method/path → handler, capacity) → [`body`] (capped read) →
-//! [`chat`] (parse → translate → answer) → [`attempts`] (which backend, whether to try again:
+//! [`converse`] (parse → translate → answer, for every API served over Converse) → [`attempts`] (which backend, whether to try again:
 //! [`resilience`] is the retry policy, [`health`] ejection and order) → [`exchange`] (sign,
 //! pooled connection, deadlines; [`upstream`] holds a backend's address and pool) → [`relay`]
 //! (event-stream → SSE) → [`respond`] → [`observe`] (access log, metrics). [`routes`] and
@@ -15,9 +15,9 @@
 
 pub(crate) mod attempts;
 pub(crate) mod body;
-pub(crate) mod chat;
 pub(crate) mod client_auth;
 pub(crate) mod context;
+pub(crate) mod converse;
 pub(crate) mod dispatch;
 pub(crate) mod exchange;
 pub(crate) mod health;

@@ -13,7 +13,7 @@ use super::upstream::Upstream;
 use crate::bedrock::eventstream::Decoder;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
-use crate::translate::stream::StreamTranslator;
+use crate::translate::frontend::StreamOut;
 use bytes::Bytes;
 use pingora::prelude::*;
 use pingora::protocols::http::client::HttpSession;
@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// One stream being relayed.
-pub(crate) struct Relay<'a> {
+pub(crate) struct Relay<'a, S: StreamOut> {
     /// The upstream whose connection is returned to the pool after a clean end.
     pub(crate) upstream: &'a Upstream,
     /// The open upstream exchange (response header read, status 200).
@@ -32,8 +32,8 @@ pub(crate) struct Relay<'a> {
     pub(crate) idle: Duration,
     /// `timeouts.total` from the start of the exchange.
     pub(crate) deadline: Instant,
-    /// The event-stream → SSE state machine.
-    pub(crate) translator: StreamTranslator,
+    /// The event-stream → SSE state machine of the client's API.
+    pub(crate) translator: S,
 }
 
 /// How a relay ended.
@@ -59,7 +59,7 @@ enum Step {
     Failed(GatewayError),
 }
 
-impl Relay<'_> {
+impl<S: StreamOut> Relay<'_, S> {
     /// Relay until the stream ends, the client leaves, or a deadline passes.
     pub(crate) async fn run(
         mut self,
@@ -176,7 +176,7 @@ impl Relay<'_> {
 
     /// The client is gone: record what was produced; the upstream session is dropped.
     fn client_gone(&self, ctx: &mut RequestCtx, e: &Error) -> GatewayError {
-        ctx.usage = self.translator.usage();
+        ctx.usage = self.translator.tokens();
         ctx.upstream = Some(self.upstream_start.elapsed());
         downstream(e)
     }
@@ -190,7 +190,7 @@ impl Relay<'_> {
     ) -> Result<(), GatewayError> {
         self.translator.finish(&mut out);
         ctx.upstream = Some(self.upstream_start.elapsed());
-        ctx.usage = self.translator.usage();
+        ctx.usage = self.translator.tokens();
         ctx.error = self.translator.error_sent().cloned();
         session
             .write_response_body(Some(Bytes::from(out)), true)

@@ -1,12 +1,12 @@
-//! Pure translation between OpenAI chat completions and Bedrock Converse: no I/O, no clock, no
-//! environment, no Pingora. Inputs and context in, result out — this is where correctness
-//! lives and where the golden tests in `tests/fixtures/` point.
+//! Pure translation between the client APIs and Bedrock Converse: no I/O, no clock, no
+//! environment, no Pingora. Each client API is a front-end ([`frontend::FrontEnd`]) with its own
+//! translators ([`chat`]); the policies ([`caching`], [`reasoning`], [`family`], [`names`]) act
+//! on Converse once, for all of them. The golden tests in `tests/fixtures/` point here.
 
 pub(crate) mod affinity;
 pub mod caching;
+pub mod chat;
 pub(crate) mod family;
+pub mod frontend;
 pub mod names;
 pub(crate) mod reasoning;
-pub mod request;
-pub mod response;
-pub mod stream;

@@ -1,6 +1,7 @@
-//! The chat-completions handler: parse (capped) → select the route → for each attempt (see
-//! [`super::attempts`]): translate to Converse for that backend's model → the upstream
-//! exchange → the answer, as JSON or through the stream relay.
+//! The handler of every API served over Converse, generic over its front-end: parse (capped)
+//! → select the route → for each attempt (see [`super::attempts`]): translate to Converse for
+//! that backend's model → the upstream exchange → the answer, as JSON or through the stream
+//! relay.
 
 use super::attempts::Attempts;
 use super::context::RequestCtx;
@@ -13,11 +14,8 @@ use super::upstream::Upstream;
 use super::Gateway;
 use crate::bedrock::{self, Operation};
 use crate::error::GatewayError;
-use crate::openai::{self, ChatRequest};
 use crate::translate::affinity;
-use crate::translate::request::{self as treq, Translated};
-use crate::translate::response as tresp;
-use crate::translate::stream::{StreamContext, StreamTranslator};
+use crate::translate::frontend::{AnswerMeta, FrontEnd, RequestContext, Translated};
 use bytes::Bytes;
 use pingora::prelude::*;
 use pingora::protocols::http::client::HttpSession;
@@ -25,9 +23,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
 /// A request translated for one Bedrock model.
-struct Prepared<'a> {
+struct Prepared<'a, F: FrontEnd> {
     model_id: &'a str,
-    translated: Translated<'a>,
+    translated: Translated<'a, F::Answer>,
     converse: Bytes,
 }
 
@@ -39,17 +37,17 @@ enum Attempt {
     Failed(Failed, Option<Duration>),
 }
 
-/// Serve one chat-completions request whose body was read.
-pub(crate) async fn handle(
+/// Serve one request of front-end `F` whose body was read.
+pub(crate) async fn handle<F: FrontEnd>(
     gw: &Gateway,
     session: &mut Session,
     ctx: &mut RequestCtx,
     path: &str,
     body: &Bytes,
 ) -> Result<(), GatewayError> {
-    let request = openai::parse_chat_request_with(body, gw.caps)?;
-    ctx.client_model = request.model.as_deref().map(str::to_owned);
-    let client_model = request.model.as_deref().unwrap_or("");
+    let request = F::parse(body, gw.caps)?;
+    ctx.client_model = F::model(&request).map(str::to_owned);
+    let client_model = F::model(&request).unwrap_or("");
     let entry = gw.routes.select(path, client_model)?;
     ctx.route = Some(entry.route.name.clone());
     // `timeouts.total` bounds the whole exchange, retries and streaming included.
@@ -59,7 +57,7 @@ pub(crate) async fn handle(
     };
     let first = entry.upstreams.first().ok_or_else(no_backend)?;
     let model_id = model_for(first, client_model)?;
-    let mut prepared = prepare(&request, entry, first, model_id, body.len())?;
+    let mut prepared = prepare::<F>(&request, entry, first, model_id, body.len())?;
     ctx.stream = prepared.translated.stream;
     let affinity = spreads(entry).then(|| affinity::prefix_key(&prepared.translated.converse));
     let mut attempts = Attempts::new(entry, &gw.metrics, affinity.unwrap_or(0), deadline);
@@ -69,7 +67,7 @@ pub(crate) async fn handle(
             Ok(model_id) if model_id == prepared.model_id => {
                 one(gw, session, ctx, &prepared, upstream, &mut attempts).await
             }
-            Ok(model_id) => match prepare(&request, entry, upstream, model_id, body.len()) {
+            Ok(model_id) => match prepare::<F>(&request, entry, upstream, model_id, body.len()) {
                 Ok(p) => {
                     prepared = p;
                     one(gw, session, ctx, &prepared, upstream, &mut attempts).await
@@ -93,11 +91,11 @@ pub(crate) async fn handle(
 }
 
 /// Set up and make one attempt at `upstream` with the request prepared for its model.
-async fn one(
+async fn one<F: FrontEnd>(
     gw: &Gateway,
     session: &mut Session,
     ctx: &mut RequestCtx,
-    prepared: &Prepared<'_>,
+    prepared: &Prepared<'_, F>,
     upstream: &Upstream,
     attempts: &mut Attempts<'_>,
 ) -> Result<Attempt, GatewayError> {
@@ -120,12 +118,12 @@ async fn one(
 }
 
 /// One attempt at one backend.
-async fn attempt(
+async fn attempt<F: FrontEnd>(
     gw: &Gateway,
     session: &mut Session,
     ctx: &mut RequestCtx,
     call: &Call<'_>,
-    prepared: &Prepared<'_>,
+    prepared: &Prepared<'_, F>,
     attempts: &mut Attempts<'_>,
 ) -> Result<Attempt, GatewayError> {
     let upstream_start = Instant::now();
@@ -185,18 +183,20 @@ fn model_for<'a>(upstream: &'a Upstream, client_model: &'a str) -> Result<&'a st
 }
 
 /// Translate the request for `model_id` on `upstream` and serialize the Converse body.
-fn prepare<'a>(
-    request: &'a ChatRequest<'a>,
+fn prepare<'a, F: FrontEnd>(
+    request: &'a F::Request<'_>,
     entry: &'a RouteEntry,
     upstream: &'a Upstream,
     model_id: &'a str,
     body_len: usize,
-) -> Result<Prepared<'a>, GatewayError> {
-    let tctx = treq::RequestContext {
+) -> Result<Prepared<'a, F>, GatewayError> {
+    let tctx = RequestContext {
         family: upstream.backend.family(model_id),
         caching: entry.route.prompt_caching.map(|p| p.policy()),
+        betas: &[],
+        client_betas: &[],
     };
-    let translated = treq::translate(request, &tctx)?;
+    let translated = F::translate(request, &tctx)?;
     let mut converse = Vec::with_capacity(body_len + 512);
     crate::json::to_writer(&mut converse, &translated.converse).map_err(|e| {
         GatewayError::Internal {
@@ -211,13 +211,13 @@ fn prepare<'a>(
 }
 
 /// A 200 from Bedrock, to be answered to the client.
-struct Answer<'a, 'r> {
+struct Answer<'a, 'r, F: FrontEnd> {
     http: HttpSession,
     upstream_start: Instant,
-    prepared: &'a Prepared<'r>,
+    prepared: &'a Prepared<'r, F>,
 }
 
-impl Answer<'_, '_> {
+impl<F: FrontEnd> Answer<'_, '_, F> {
     /// Client parameters changed so that Bedrock accepts the request (documented, visible).
     fn adjusted(&self) -> Vec<(&'static str, String)> {
         let adjusted = &self.prepared.translated.adjusted;
@@ -236,17 +236,16 @@ impl Answer<'_, '_> {
     ) -> Result<(), GatewayError> {
         let adjusted = self.adjusted();
         let answer = exchange::read_all(call.upstream, self.http, call.deadline).await?;
-        let id = completion_id();
-        let rctx = tresp::ResponseContext {
+        let id = answer_id(F::ID_PREFIX);
+        let meta = AnswerMeta {
             id: &id,
             created: unix_now(),
             model: self.prepared.model_id,
-            tool_names: &self.prepared.translated.tool_names,
         };
-        let out = tresp::translate(&answer, &rctx)?;
+        let out = F::answer(&answer, &self.prepared.translated.answer, &meta)?;
         ctx.upstream = Some(self.upstream_start.elapsed());
         ctx.ttft = Some(ctx.start.elapsed());
-        ctx.usage = Some(out.usage);
+        ctx.usage = Some(out.tokens);
         ctx.status = 200;
         respond::json(session, 200, out.body, &ctx.request_id, &adjusted)
             .await
@@ -261,13 +260,11 @@ impl Answer<'_, '_> {
         call: &Call<'_>,
     ) -> Result<Relayed, GatewayError> {
         let adjusted = self.adjusted();
-        let translated = &self.prepared.translated;
-        let sctx = StreamContext {
-            id: completion_id(),
+        let id = answer_id(F::ID_PREFIX);
+        let meta = AnswerMeta {
+            id: &id,
             created: unix_now(),
-            model: self.prepared.model_id.to_owned(),
-            include_usage: translated.include_usage,
-            tool_names: translated.tool_names.clone(),
+            model: self.prepared.model_id,
         };
         let relay = Relay {
             upstream: call.upstream,
@@ -275,15 +272,16 @@ impl Answer<'_, '_> {
             upstream_start: self.upstream_start,
             idle: call.timeouts.stream_idle,
             deadline: call.deadline,
-            translator: StreamTranslator::new(sctx),
+            translator: F::stream(&self.prepared.translated.answer, &meta),
         };
         relay.run(session, ctx, &gw.metrics, &adjusted).await
     }
 }
 
-fn completion_id() -> String {
-    let mut id = String::with_capacity(33);
-    id.push_str("chatcmpl-");
+/// An answer id: the front-end's prefix and 24 random alphanumerics.
+fn answer_id(prefix: &str) -> String {
+    let mut id = String::with_capacity(prefix.len() + 24);
+    id.push_str(prefix);
     for _ in 0..24 {
         id.push(fastrand::alphanumeric());
     }

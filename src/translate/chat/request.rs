@@ -1,50 +1,16 @@
 //! OpenAI chat-completions request → Bedrock Converse request. Pure: no I/O, no clock, no env.
 //! Every OpenAI field is translated here or rejected with a 400 that names it.
 
-use super::caching::{self, CachePolicy};
-use super::family::ModelFamily;
-use super::names::{tool_id, ToolNames};
-use super::reasoning;
+use super::ChatAnswer;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;
 use crate::openai as oa;
+use crate::translate::caching;
+use crate::translate::frontend::{RequestContext, Translated};
+use crate::translate::names::{tool_id, ToolNames};
+use crate::translate::reasoning;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-
-/// What translation needs besides the request itself.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestContext {
-    /// The model's family (detected from the model id, or the backend's override).
-    pub(crate) family: ModelFamily,
-    /// The route's prompt-caching policy.
-    pub caching: Option<CachePolicy>,
-}
-
-impl RequestContext {
-    /// Context for a model id with its detected family and no caching policy.
-    pub fn for_model(model_id: &str) -> Self {
-        RequestContext {
-            family: ModelFamily::detect(model_id),
-            caching: None,
-        }
-    }
-}
-
-/// The translated request plus what the response leg needs to map back.
-#[derive(Debug)]
-pub struct Translated<'a> {
-    /// The body to send to Converse / ConverseStream.
-    pub converse: cv::ConverseRequest<'a>,
-    /// Whether the client asked for a stream (`stream: true`), i.e. call ConverseStream.
-    pub(crate) stream: bool,
-    /// Whether the stream ends with a usage chunk (`stream_options.include_usage`).
-    pub(crate) include_usage: bool,
-    /// Tool names renamed for Bedrock, to map tool calls in the answer back.
-    pub tool_names: ToolNames,
-    /// Client parameters changed or dropped so that Bedrock accepts the request (e.g.
-    /// `temperature` with Claude thinking); reported in the `x-basalt-adjusted` header.
-    pub adjusted: Vec<&'static str>,
-}
 
 /// Text placed before a conversation that starts with an assistant turn (Bedrock requires the
 /// first message to be a user message).
@@ -64,8 +30,8 @@ fn static_raw(s: &'static str) -> &'static RawValue {
 /// Translate a parsed OpenAI request.
 pub fn translate<'a>(
     req: &'a oa::ChatRequest<'a>,
-    ctx: &RequestContext,
-) -> Result<Translated<'a>, GatewayError> {
+    ctx: &RequestContext<'_>,
+) -> Result<Translated<'a, ChatAnswer>, GatewayError> {
     reject_unsupported(req)?;
 
     let mut tool_names = ToolNames::default();
@@ -116,12 +82,14 @@ pub fn translate<'a>(
     Ok(Translated {
         converse,
         stream: req.stream.unwrap_or(false),
-        include_usage: req
-            .stream_options
-            .and_then(|o| o.include_usage)
-            .unwrap_or(false),
-        tool_names,
         adjusted,
+        answer: ChatAnswer {
+            include_usage: req
+                .stream_options
+                .and_then(|o| o.include_usage)
+                .unwrap_or(false),
+            tool_names,
+        },
     })
 }
 

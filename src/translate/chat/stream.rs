@@ -3,15 +3,18 @@
 //! appends, call [`StreamTranslator::finish`] at the end. Pure; memory per stream is the state
 //! below (no accumulation of the answer).
 
-use super::names::ToolNames;
 use super::response::{finish_reason, usage as map_usage};
 use crate::bedrock::error::{from_error_frame, from_exception};
 use crate::bedrock::eventstream::Frame;
-use crate::bedrock::types::{BlockDelta, BlockStart, DeltaReasoning, MessageStop, Metadata};
+use crate::bedrock::types::{
+    BlockDelta, BlockStart, DeltaReasoning, MessageStop, Metadata, TokenUsage,
+};
 use crate::error::GatewayError;
 use crate::openai::{
     error_body, Chunk, ChunkChoice, Delta, EncryptedDetail, FunctionDelta, ToolCallDelta, Usage,
 };
+use crate::translate::frontend::StreamOut;
+use crate::translate::names::ToolNames;
 
 /// Per-stream constants.
 #[derive(Debug, Clone)]
@@ -36,7 +39,7 @@ pub struct StreamTranslator {
     tool_blocks: Vec<(u64, usize)>,
     next_tool: usize,
     finish: Option<&'static str>,
-    usage: Option<Usage>,
+    tokens: Option<TokenUsage>,
     /// The error sent to the client, if any; once set, nothing more is emitted.
     error: Option<GatewayError>,
     /// Whether a chunk with output (text, reasoning or a tool call) has been written.
@@ -63,32 +66,10 @@ impl StreamTranslator {
             tool_blocks: Vec::new(),
             next_tool: 0,
             finish: None,
-            usage: None,
+            tokens: None,
             error: None,
             output_sent: false,
         }
-    }
-
-    /// Usage from the `metadata` event, once it arrived.
-    pub(crate) fn usage(&self) -> Option<Usage> {
-        self.usage
-    }
-
-    /// Whether output (text, reasoning or a tool call) has been emitted: the first time this
-    /// turns true marks the time to first token.
-    pub(crate) fn output_sent(&self) -> bool {
-        self.output_sent
-    }
-
-    /// Whether a chunk was emitted before any error (the first chunk always carries the role):
-    /// a stream that fails before it started can still be answered as an HTTP error.
-    pub(crate) fn started(&self) -> bool {
-        self.role_sent
-    }
-
-    /// The error event sent, if any (the stream then ends without `[DONE]`).
-    pub(crate) fn error_sent(&self) -> Option<&GatewayError> {
-        self.error.as_ref()
     }
 
     fn write(&self, out: &mut Vec<u8>, choices: &[ChunkChoice<'_>], usage: Option<Option<Usage>>) {
@@ -292,11 +273,10 @@ impl StreamTranslator {
 
     /// `metadata`: keep the usage, and send it as the usage chunk if the client asked.
     fn on_metadata(&mut self, e: Metadata, out: &mut Vec<u8>) {
-        if let Some(u) = e.usage {
-            let u = map_usage(&u);
-            self.usage = Some(u);
+        if let Some(tokens) = e.usage {
+            self.tokens = Some(tokens);
             if self.ctx.include_usage {
-                self.write(out, &[], Some(Some(u)));
+                self.write(out, &[], Some(Some(map_usage(&tokens))));
             }
         }
     }
@@ -325,5 +305,29 @@ impl StreamTranslator {
         if self.error.is_none() {
             out.extend_from_slice(b"data: [DONE]\n\n");
         }
+    }
+}
+
+impl StreamOut for StreamTranslator {
+    fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>) {
+        StreamTranslator::on_frame(self, frame, out);
+    }
+    fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
+        StreamTranslator::error(self, e, out);
+    }
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        StreamTranslator::finish(self, out);
+    }
+    fn tokens(&self) -> Option<TokenUsage> {
+        self.tokens
+    }
+    fn started(&self) -> bool {
+        self.role_sent
+    }
+    fn output_sent(&self) -> bool {
+        self.output_sent
+    }
+    fn error_sent(&self) -> Option<&GatewayError> {
+        self.error.as_ref()
     }
 }

@@ -1,10 +1,11 @@
 //! Bedrock Converse response → OpenAI `chat.completion`. Pure. Unknown content blocks and unknown
 //! stop reasons never fail the response.
 
-use super::names::ToolNames;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;
 use crate::openai as oa;
+use crate::translate::frontend::Answered;
+use crate::translate::names::ToolNames;
 use std::borrow::Cow;
 
 /// What the response leg needs from the request leg.
@@ -54,26 +55,15 @@ pub(crate) fn usage(u: &cv::TokenUsage) -> oa::Usage {
     }
 }
 
-/// The translated body and the usage (for metrics and logs).
-#[derive(Debug)]
-pub struct TranslatedResponse {
-    /// The OpenAI `chat.completion` JSON to send to the client.
-    pub body: Vec<u8>,
-    /// The usage reported in `body`, cache reads and writes included in `prompt_tokens`.
-    pub(crate) usage: oa::Usage,
-}
-
 /// Translate a Converse response body; a body that is not a Converse answer is an
 /// `GatewayError::UpstreamBadResponse`.
-pub fn translate(
-    body: &[u8],
-    ctx: &ResponseContext<'_>,
-) -> Result<TranslatedResponse, GatewayError> {
+pub fn translate(body: &[u8], ctx: &ResponseContext<'_>) -> Result<Answered, GatewayError> {
     let (resp, message) = parse_answer(body)?;
     let parts = AnswerParts::collect(&message.content, ctx.tool_names);
     let stop_reason = resp.stop_reason.as_deref().unwrap_or("end_turn");
     let finish = finish_reason(stop_reason, !parts.tool_calls.is_empty());
-    let usage = usage(&resp.usage.unwrap_or_default());
+    let tokens = resp.usage.unwrap_or_default();
+    let usage = usage(&tokens);
     let completion = oa::ChatCompletion {
         id: ctx.id,
         object: "chat.completion",
@@ -94,7 +84,7 @@ pub fn translate(
     crate::json::to_writer(&mut out, &completion).map_err(|e| GatewayError::Internal {
         message: format!("serializing chat.completion: {e}"),
     })?;
-    Ok(TranslatedResponse { body: out, usage })
+    Ok(Answered { body: out, tokens })
 }
 
 /// Parse a Converse answer into its message and the rest (stop reason, usage, service tier).

@@ -1,0 +1,121 @@
+//! The seam every client API plugs into. A front-end parses its own wire request, translates it
+//! to Converse for one Bedrock model, and translates Converse answers (JSON, or stream frames)
+//! back to its own wire shape. The request path (`proxy`) is generic over [`FrontEnd`]: retries,
+//! failover, signing, limits and metrics are written once for every API.
+
+use super::caching::CachePolicy;
+use super::family::ModelFamily;
+use crate::bedrock::eventstream::Frame;
+use crate::bedrock::types as cv;
+use crate::error::GatewayError;
+use crate::openai::RequestCaps;
+
+/// What translating a request needs besides the request itself.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestContext<'c> {
+    /// The model's family (detected from the model id, or the backend's override).
+    pub(crate) family: ModelFamily,
+    /// The route's prompt-caching policy.
+    pub caching: Option<CachePolicy>,
+    /// The `anthropic-beta` values Bedrock accepts (Anthropic Messages only; others ignore it).
+    pub betas: &'c [String],
+    /// The client's `anthropic-beta` header values, in order (Anthropic Messages only).
+    pub client_betas: &'c [&'c str],
+}
+
+impl RequestContext<'static> {
+    /// Context for a model id with its detected family and no caching policy.
+    pub fn for_model(model_id: &str) -> Self {
+        RequestContext {
+            family: ModelFamily::detect(model_id),
+            caching: None,
+            betas: &[],
+            client_betas: &[],
+        }
+    }
+}
+
+/// A request translated for one model: the Converse body, and what the answer leg needs.
+#[derive(Debug)]
+pub struct Translated<'a, A> {
+    /// The body to send to Converse / ConverseStream.
+    pub converse: cv::ConverseRequest<'a>,
+    /// Whether the client asked for a stream (call ConverseStream).
+    pub stream: bool,
+    /// Client parameters changed or dropped so that Bedrock accepts the request; reported in
+    /// the `x-basalt-adjusted` header.
+    pub adjusted: Vec<&'static str>,
+    /// What the front-end needs to translate the answer back (tool names, options).
+    pub answer: A,
+}
+
+/// Per-answer constants chosen by the request path.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerMeta<'m> {
+    /// The id the client sees (the front-end's prefix and a random suffix).
+    pub id: &'m str,
+    /// The creation time, in Unix seconds.
+    pub created: u64,
+    /// The Bedrock model id that answered.
+    pub model: &'m str,
+}
+
+/// A translated JSON answer.
+#[derive(Debug)]
+pub struct Answered {
+    /// The body to send to the client.
+    pub body: Vec<u8>,
+    /// Bedrock's usage (for metrics, logs and limits), as Bedrock reported it.
+    pub(crate) tokens: cv::TokenUsage,
+}
+
+/// A streamed answer's translator: ConverseStream frames in, the client API's SSE out. An
+/// explicit synchronous state machine; it never holds the whole answer.
+pub trait StreamOut: Send {
+    /// Translate one decoded frame, appending SSE bytes to `out`; an exception frame becomes
+    /// the error event.
+    fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>);
+    /// Send one error event (once); nothing more is emitted after it.
+    fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>);
+    /// The upstream stream ended: the closing events (or an error if it ended early).
+    fn finish(&mut self, out: &mut Vec<u8>);
+    /// Bedrock's usage, once its `metadata` event arrived.
+    fn tokens(&self) -> Option<cv::TokenUsage>;
+    /// Whether anything was emitted before an error: a stream that failed before it started
+    /// can still be retried or answered as an HTTP error.
+    fn started(&self) -> bool;
+    /// Whether output (text, reasoning or a tool call) was emitted (time to first token).
+    fn output_sent(&self) -> bool;
+    /// The error event sent, if any.
+    fn error_sent(&self) -> Option<&GatewayError>;
+}
+
+/// One client API served over Converse.
+pub trait FrontEnd {
+    /// The prefix of the ids this API's answers carry (`chatcmpl-`, `msg_`, `resp_`).
+    const ID_PREFIX: &'static str;
+    /// The parsed request, borrowing from the body.
+    type Request<'a>;
+    /// What the answer leg needs from the request leg (owned).
+    type Answer: Send + Sync;
+    /// The streaming translator.
+    type Stream: StreamOut;
+
+    /// Parse a request body (caps checked before the whole body is built).
+    fn parse(body: &[u8], caps: RequestCaps) -> Result<Self::Request<'_>, GatewayError>;
+    /// The client's `model`, if it sent one.
+    fn model<'r>(req: &'r Self::Request<'_>) -> Option<&'r str>;
+    /// Translate for one model.
+    fn translate<'a>(
+        req: &'a Self::Request<'_>,
+        ctx: &RequestContext<'_>,
+    ) -> Result<Translated<'a, Self::Answer>, GatewayError>;
+    /// Translate a Converse JSON answer.
+    fn answer(
+        body: &[u8],
+        answer: &Self::Answer,
+        meta: &AnswerMeta<'_>,
+    ) -> Result<Answered, GatewayError>;
+    /// A translator for a ConverseStream answer that has not started.
+    fn stream(answer: &Self::Answer, meta: &AnswerMeta<'_>) -> Self::Stream;
+}
