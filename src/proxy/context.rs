@@ -2,6 +2,7 @@
 //! and the RAII guards that hold process capacity (a concurrency slot, request-body bytes) for
 //! exactly as long as the request lives, panics included.
 
+use super::api::Api;
 use crate::bedrock::types::TokenUsage;
 use crate::error::GatewayError;
 use prometheus::IntGauge;
@@ -17,6 +18,8 @@ pub(crate) struct RequestCtx {
     pub(crate) start: Instant,
     /// `x-request-id`: the client's, or generated; returned on every answer.
     pub(crate) request_id: String,
+    /// The client API the request speaks (by its path), which decides the error shape.
+    pub(crate) api: Api,
     /// The name of the client API key that authenticated the request.
     pub(crate) client: Option<String>,
     /// The client's `model`.
@@ -55,6 +58,7 @@ impl RequestCtx {
         RequestCtx {
             start: Instant::now(),
             request_id: String::new(),
+            api: Api::Chat,
             client: None,
             client_model: None,
             stream: false,

@@ -1,7 +1,9 @@
-//! Dispatch: authenticate the client, map method and path to a handler (`GET /v1/models`, or a
+//! Dispatch: name the API by the path (its error shape), authenticate the client, map method
+//! and path to a handler (`GET /v1/models`, or a
 //! route's chat completions), take the request's capacity, read its body, and answer every
 //! error in the client API's shape.
 
+use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::{self, downstream};
 use super::{body, client_auth, converse, models, Gateway};
@@ -21,7 +23,7 @@ pub(crate) async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut Request
         session.set_keepalive(None);
         Ok(())
     } else {
-        respond::error(session, &e, &ctx.request_id).await
+        respond::error(session, &e, &ctx.request_id, ctx.api).await
     };
     ctx.error = Some(e);
     result
@@ -34,6 +36,7 @@ async fn route(
 ) -> Result<(), GatewayError> {
     let method = session.req_header().method.clone();
     let path = session.req_header().uri.path().to_owned();
+    ctx.api = Api::of(&path);
     if let Some(keys) = &gw.listener.api_keys {
         ctx.client = Some(client_auth::check(session, keys)?.to_owned());
     }
@@ -41,18 +44,11 @@ async fn route(
         method: method.to_string(),
         path: path.clone(),
     };
-    if path == "/v1/models" || path.starts_with("/v1/models/") {
+    if ctx.api == Api::Models {
         if method != http::Method::GET {
             return Err(not_allowed());
         }
-        let body = match path.strip_prefix("/v1/models/") {
-            Some(id) => models::get(&gw.routes, id)?,
-            None => models::list(&gw.routes),
-        };
-        ctx.status = 200;
-        return respond::json(session, 200, body, &ctx.request_id, &[])
-            .await
-            .map_err(|e| downstream(&e));
+        return answer_models(gw, session, ctx, &path).await;
     }
     if !gw.routes.serves_path(&path) {
         return Err(GatewayError::NotFound {
@@ -66,5 +62,31 @@ async fn route(
     ctx.slot = Some(gw.capacity.acquire()?);
     let body = body::read(session, gw.listener.max_body_bytes, &gw.body_budget).await?;
     ctx.body_bytes = body.permit;
-    converse::handle::<Chat>(gw, session, ctx, &path, &body.bytes).await
+    let body = &body.bytes;
+    match ctx.api {
+        Api::Chat => converse::handle::<Chat>(gw, session, ctx, &path, body).await,
+        Api::Messages | Api::CountTokens | Api::Responses | Api::Embeddings | Api::Models => {
+            Err(GatewayError::NotFound {
+                method: method.to_string(),
+                path,
+            })
+        }
+    }
+}
+
+/// `GET /v1/models` and `GET /v1/models/{id}`.
+async fn answer_models(
+    gw: &Gateway,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    path: &str,
+) -> Result<(), GatewayError> {
+    let body = match path.strip_prefix("/v1/models/") {
+        Some(id) => models::get(&gw.routes, id)?,
+        None => models::list(&gw.routes),
+    };
+    ctx.status = 200;
+    respond::json(session, 200, body, &ctx.request_id, &[])
+        .await
+        .map_err(|e| downstream(&e))
 }

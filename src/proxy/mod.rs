@@ -13,6 +13,7 @@
 //! driving the upstream through Pingora's `Connector`, and returns `Ok(true)`;
 //! `upstream_peer` is never reached.
 
+pub(crate) mod api;
 pub(crate) mod attempts;
 pub(crate) mod body;
 pub(crate) mod client_auth;

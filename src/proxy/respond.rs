@@ -1,6 +1,7 @@
 //! Writing answers to the client: complete JSON with an exact `Content-Length`, the SSE
 //! response header, and every `GatewayError` in the client API's error shape.
 
+use super::api::{Api, ErrorShape};
 use crate::error::GatewayError;
 use bytes::Bytes;
 use pingora::http::ResponseHeader;
@@ -64,8 +65,13 @@ pub(crate) async fn sse_header(
         .map_err(|e| downstream(&e))
 }
 
-/// Write an OpenAI-shaped error (`{"error":{message,type,param,code}}`).
-pub(crate) async fn error(session: &mut Session, e: &GatewayError, request_id: &str) -> Result<()> {
+/// Write an error in the shape of the client's API.
+pub(crate) async fn error(
+    session: &mut Session,
+    e: &GatewayError,
+    request_id: &str,
+    api: Api,
+) -> Result<()> {
     let mut extra = vec![(
         "x-should-retry",
         if e.retryable() { "true" } else { "false" }.to_owned(),
@@ -73,8 +79,17 @@ pub(crate) async fn error(session: &mut Session, e: &GatewayError, request_id: &
     if let GatewayError::MethodNotAllowed { .. } = e {
         extra.push(("allow", "POST".to_owned()));
     }
-    let body = crate::openai::error_body(e);
+    let body = error_body(api.error_shape(), e);
     json(session, e.status(), body, request_id, &extra).await
+}
+
+/// The body of an error in one API's shape.
+pub(crate) fn error_body(shape: ErrorShape, e: &GatewayError) -> Vec<u8> {
+    match shape {
+        ErrorShape::OpenAi => crate::openai::error_body(e),
+        // The Anthropic shape arrives with the Messages front-end.
+        ErrorShape::Anthropic => crate::openai::error_body(e),
+    }
 }
 
 /// A failed write to the client: the client is gone, nothing more can be sent.
