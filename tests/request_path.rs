@@ -185,12 +185,18 @@ fn models_lists_exact_match_models_then_fixed_backend_models() {
     let r = get(stack().main, "/v1/models", &[]);
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
-    let entry =
-        |id: &str| json!({"id": id, "object": "model", "created": 0, "owned_by": "aws-bedrock"});
-    // Globs (`script-*`, `amazon.nova-*` ...) are not model ids; they are left out.
+    let entry = |id: &str, owner: &str| json!({"id": id, "object": "model", "created": 0, "owned_by": owner});
+    // Globs (`script-*`, `amazon.nova-*` ...) are not model ids. A glob route that passes the
+    // client's model through lists the well-known Bedrock ids it matches, after the exact and
+    // fixed ones (amazon.nova-micro is listed once).
     assert_eq!(
         r.json(),
-        json!({"object": "list", "data": [entry("fixed-model"), entry("amazon.nova-micro-v1:0")]})
+        json!({"object": "list", "data": [
+            entry("fixed-model", "aws-bedrock"),
+            entry("amazon.nova-micro-v1:0", "amazon"),
+            entry("amazon.nova-pro-v1:0", "amazon"),
+            entry("amazon.nova-lite-v1:0", "amazon"),
+        ]})
     );
 }
 

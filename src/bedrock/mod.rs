@@ -1,6 +1,7 @@
 //! Bedrock runtime protocol mechanics: wire types, endpoint paths, request signing, the
 //! exception table and error decoding. Knows AWS; knows nothing of OpenAI or of the gateway.
 
+pub(crate) mod catalog;
 pub(crate) mod error;
 pub mod eventstream;
 pub(crate) mod exceptions;

@@ -2,10 +2,12 @@
 //! list and model shapes.
 
 use super::routes::RouteTable;
+use crate::bedrock::catalog;
 use crate::error::GatewayError;
 
 fn model(id: &str) -> serde_json::Value {
-    serde_json::json!({"id": id, "object": "model", "created": 0, "owned_by": "aws-bedrock"})
+    let owned_by = catalog::provider(id);
+    serde_json::json!({"id": id, "object": "model", "created": 0, "owned_by": owned_by})
 }
 
 /// One model, when a route accepts it (`model_not_found` otherwise).

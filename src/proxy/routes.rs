@@ -3,6 +3,7 @@
 
 use super::health::Health;
 use super::upstream::Upstream;
+use crate::bedrock::catalog;
 use crate::config::model::{Backend, Route};
 use crate::error::GatewayError;
 use std::sync::Arc;
@@ -97,17 +98,38 @@ impl RouteTable {
         serde_json::Value::Array(out)
     }
 
-    /// Every model id a client may send: exact `matches[].model` values and the backends'
-    /// fixed models, first appearance first.
+    /// Every model id a client may send: exact `matches[].model` values, the backends' fixed
+    /// models, then — for routes that pass the client's model through (a backend without a
+    /// fixed model) under a match with no model or a glob — the well-known Bedrock ids that
+    /// match ([`catalog::KNOWN_MODELS`]); first appearance first.
     pub(crate) fn model_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> = Vec::new();
+        let mut add = |id| {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        };
         for r in self.entries.iter().map(|e| &e.route) {
             let exact = r.matches.iter().filter_map(|m| m.model.as_deref());
             let fixed = r.backends.iter().filter_map(|(_, b)| b.model.as_deref());
-            for id in exact.filter(|m| !m.contains('*')).chain(fixed) {
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
+            exact
+                .filter(|m| !m.contains('*'))
+                .chain(fixed)
+                .for_each(&mut add);
+        }
+        for r in self.entries.iter().map(|e| &e.route) {
+            if r.backends.iter().all(|(_, b)| b.model.is_some()) {
+                continue;
+            }
+            let open = r
+                .matches
+                .iter()
+                .filter(|m| m.model.as_ref().is_none_or(|p| p.contains('*')));
+            for m in open {
+                catalog::KNOWN_MODELS
+                    .iter()
+                    .filter(|id| m.matches_model(id))
+                    .for_each(|id| add(id));
             }
         }
         ids

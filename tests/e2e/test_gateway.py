@@ -196,18 +196,24 @@ def test_one_mebibyte_request(stack, client):
 
 
 def test_models_list(stack):
-    """Exactly the exact-match route models and the backends' fixed models of the conftest
-    config, each once; wildcard matches (`token-*`, `*`) are not models."""
+    """The exact-match route models and the backends' fixed models of the conftest config, each
+    once, first; wildcard matches (`token-*`, `*`) are not models, but the `*` route passes any
+    model through, so the well-known Bedrock ids follow."""
     status, headers, data = raw(stack, "GET", "/v1/models")
     assert status == 200 and headers["content-type"] == "application/json"
     listing = json.loads(data)
     assert listing["object"] == "list"
     ids = [m["id"] for m in listing["data"]]
-    assert sorted(ids) == sorted([
+    assert sorted(ids[:3]) == sorted([
         "fixed",  # route `fixed` matches this model exactly
         "amazon.nova-micro-v1:0",  # backend sim-fixed's model
         "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123",  # sim-profile's
     ]), ids
+    assert len(ids) == len(set(ids)), ids
+    for known in ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "amazon.nova-pro-v1:0",
+                  "amazon.titan-embed-text-v2:0"):
+        assert known in ids[3:], ids
+    assert not any("*" in i for i in ids), ids
     for m in listing["data"]:
         assert m["object"] == "model" and m["owned_by"] and isinstance(m["created"], int), m
 

@@ -57,7 +57,7 @@ def test_a_model_can_be_looked_up_by_id(stack, client):
     import pytest
 
     m = client.models.retrieve("amazon.nova-micro-v1:0")
-    assert (m.id, m.object, m.owned_by) == ("amazon.nova-micro-v1:0", "model", "aws-bedrock")
+    assert (m.id, m.object, m.owned_by) == ("amazon.nova-micro-v1:0", "model", "amazon")
     # A model a route accepts by glob is found too (the catch-all route accepts any id).
     assert client.models.retrieve("us.anthropic.claude-sonnet-4-5-20250929-v1:0").id.startswith("us.anthropic")
     conn = http.client.HTTPConnection("127.0.0.1", stack.ports["gw"], timeout=30)
