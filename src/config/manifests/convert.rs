@@ -12,33 +12,33 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::origins::Origins;
 
-type Key = (String, String);
+pub(super) type Key = (String, String);
 
 /// One native route made from an HTTPRoute rule.
-struct RuleRoute {
-    rule_name: Option<String>,
-    native_name: String,
-    backends: Vec<Key>,
+pub(super) struct RuleRoute {
+    pub(super) rule_name: Option<String>,
+    pub(super) native_name: String,
+    pub(super) backends: Vec<Key>,
 }
 
 #[derive(Default)]
-struct Builder {
-    secrets: Vec<Value>,
-    backends: Vec<Value>,
-    routes: Vec<Value>,
-    policies: Vec<Value>,
-    listeners: Vec<Value>,
-    origins: Origins,
-    errors: Vec<String>,
-    warnings: Vec<String>,
+pub(super) struct Builder {
+    pub(super) secrets: Vec<Value>,
+    pub(super) backends: Vec<Value>,
+    pub(super) routes: Vec<Value>,
+    pub(super) policies: Vec<Value>,
+    pub(super) listeners: Vec<Value>,
+    pub(super) origins: Origins,
+    pub(super) errors: Vec<String>,
+    pub(super) warnings: Vec<String>,
     /// Secrets among the documents: entries by (namespace, name).
-    secret_entries: BTreeMap<Key, BTreeMap<String, String>>,
+    pub(super) secret_entries: BTreeMap<Key, BTreeMap<String, String>>,
     /// Secrets the backends reference.
-    referenced: BTreeSet<Key>,
-    backend_names: BTreeSet<Key>,
-    gateway_names: BTreeSet<Key>,
+    pub(super) referenced: BTreeSet<Key>,
+    pub(super) backend_names: BTreeSet<Key>,
+    pub(super) gateway_names: BTreeSet<Key>,
     /// HTTPRoute (namespace, name) → its rules' native routes.
-    http_routes: BTreeMap<Key, Vec<RuleRoute>>,
+    pub(super) http_routes: BTreeMap<Key, Vec<RuleRoute>>,
 }
 
 pub(super) fn translate(docs: Vec<Doc>, options: &Options) -> Result<Translated, ConfigError> {
@@ -49,7 +49,7 @@ pub(super) fn translate(docs: Vec<Doc>, options: &Options) -> Result<Translated,
             Kind::Secret(s) => b.secret(p, s),
             Kind::Backend(r) => b.backend(p, r),
             Kind::Gateway(_) => {
-                b.gateway_names.insert(key(p));
+                b.gateway_names.insert(key_of(p));
             }
             _ => {}
         }
@@ -92,7 +92,7 @@ pub(super) fn translate(docs: Vec<Doc>, options: &Options) -> Result<Translated,
     })
 }
 
-fn key(p: &Parsed) -> Key {
+pub(super) fn key_of(p: &Parsed) -> Key {
     (p.namespace.clone(), p.name.clone())
 }
 
@@ -133,7 +133,7 @@ impl Builder {
         self.secrets.push(json!({
             "name": p.name, "namespace": p.namespace, "stringData": entries,
         }));
-        self.secret_entries.insert(key(p), entries);
+        self.secret_entries.insert(key_of(p), entries);
     }
 
     fn backend(&mut self, p: &Parsed, r: &Resource<kinds::BackendSpec>) {
@@ -190,7 +190,7 @@ impl Builder {
             ],
         );
         self.backends.push(native);
-        self.backend_names.insert(key(p));
+        self.backend_names.insert(key_of(p));
     }
 
     /// A Secret a backend names that is not among the documents: the mounted directory
@@ -261,7 +261,7 @@ impl Builder {
                 backends,
             });
         }
-        self.http_routes.insert(key(p), made);
+        self.http_routes.insert(key_of(p), made);
     }
 
     /// A rule's `backendRefs`, each an AgentgatewayBackend (in the route's namespace unless it
@@ -285,182 +285,6 @@ impl Builder {
             keys.push((ns, br.name.clone()));
         }
         (refs, keys)
-    }
-
-    fn policy(&mut self, p: &Parsed, r: &Resource<kinds::PolicySpec>) {
-        let mut targets: Vec<String> = Vec::new();
-        for (j, t) in r.spec.target_refs.iter().enumerate() {
-            for name in self.policy_target(p, t, j) {
-                if !targets.contains(&name) {
-                    targets.push(name);
-                }
-            }
-        }
-        let target_refs: Vec<Value> = targets
-            .iter()
-            .map(|n| json!({"kind": "HTTPRoute", "name": n, "namespace": p.namespace}))
-            .collect();
-        let mut ai = Map::new();
-        if let Some(c) = &r.spec.backend.ai.prompt_caching {
-            // `promptCaching: {}` is every default, as in agentgateway.
-            let c = if c.is_null() { json!({}) } else { json!(c) };
-            ai.insert("promptCaching".into(), c);
-        }
-        let i = self.policies.len();
-        self.origins.add(
-            format!("policies[{i}]"),
-            &p.label,
-            &[
-                (".name", "metadata.name".into()),
-                (".backend", "spec.backend".into()),
-                (".targetRefs", "spec.targetRefs".into()),
-            ],
-        );
-        self.policies.push(json!({
-            "name": p.name, "namespace": p.namespace,
-            "targetRefs": target_refs, "backend": {"ai": ai},
-        }));
-    }
-
-    /// The native routes one `targetRefs` entry stands for (in the policy's namespace).
-    fn policy_target(&mut self, p: &Parsed, t: &kinds::TargetRef, j: usize) -> Vec<String> {
-        let at = format!("{}: spec.targetRefs[{j}]", p.label);
-        let k = (p.namespace.clone(), t.name.clone());
-        let missing = |kind: &str| {
-            format!(
-                "{at}.name: no {kind} named `{}` in namespace `{}`",
-                t.name, p.namespace
-            )
-        };
-        match t.kind.as_str() {
-            "HTTPRoute" => {
-                let Some(rules) = self.http_routes.get(&k) else {
-                    self.errors.push(missing("HTTPRoute"));
-                    return Vec::new();
-                };
-                let chosen: Vec<String> = rules
-                    .iter()
-                    .filter(|r| {
-                        t.section_name.is_none() || r.rule_name.as_ref() == t.section_name.as_ref()
-                    })
-                    .map(|r| r.native_name.clone())
-                    .collect();
-                if chosen.is_empty() {
-                    self.errors.push(format!(
-                        "{at}.sectionName: HTTPRoute `{}` has no rule named `{}`",
-                        t.name,
-                        t.section_name.as_deref().unwrap_or("")
-                    ));
-                }
-                chosen
-            }
-            "AgentgatewayBackend" => {
-                if !self.backend_names.contains(&k) {
-                    self.errors.push(missing("AgentgatewayBackend"));
-                    return Vec::new();
-                }
-                let chosen = self.routes_where(|r| r.backends.contains(&k));
-                if chosen.is_empty() {
-                    self.warnings.push(format!(
-                        "{at}: no HTTPRoute sends to AgentgatewayBackend `{}`; the policy has no effect",
-                        t.name
-                    ));
-                }
-                chosen
-            }
-            "Gateway" => {
-                if !self.gateway_names.contains(&k) {
-                    self.errors.push(missing("Gateway"));
-                    return Vec::new();
-                }
-                let ns = p.namespace.clone();
-                self.routes_in(&ns)
-            }
-            other => {
-                self.errors.push(format!(
-                    "{at}.kind: `{other}` is not supported (HTTPRoute, AgentgatewayBackend, Gateway)"
-                ));
-                Vec::new()
-            }
-        }
-    }
-
-    fn routes_where(&self, pred: impl Fn(&RuleRoute) -> bool) -> Vec<String> {
-        self.http_routes
-            .values()
-            .flatten()
-            .filter(|r| pred(r))
-            .map(|r| r.native_name.clone())
-            .collect()
-    }
-
-    fn routes_in(&self, ns: &str) -> Vec<String> {
-        self.http_routes
-            .iter()
-            .filter(|((n, _), _)| n == ns)
-            .flat_map(|(_, rules)| rules.iter().map(|r| r.native_name.clone()))
-            .collect()
-    }
-
-    fn gateway(&mut self, p: &Parsed, r: &Resource<kinds::GatewaySpec>, options: &Options) {
-        let ip = r
-            .spec
-            .addresses
-            .iter()
-            .find(|a| a.kind.as_deref().is_none_or(|k| k == "IPAddress"))
-            .map_or("0.0.0.0".to_owned(), |a| {
-                if a.value.contains(':') {
-                    format!("[{}]", a.value)
-                } else {
-                    a.value.clone()
-                }
-            });
-        for (k, l) in r.spec.listeners.iter().enumerate() {
-            let lp = format!("spec.listeners[{k}]");
-            let mut native = json!({
-                "name": format!("{}.{}", p.name, l.name),
-                "namespace": p.namespace,
-                "address": format!("{ip}:{}", l.port),
-            });
-            match l.protocol.as_str() {
-                "HTTP" => {}
-                "HTTPS" => {
-                    if let Some(tls) = super::tls::listener_tls(
-                        p,
-                        l,
-                        &lp,
-                        options,
-                        &self.secret_entries,
-                        &mut self.errors,
-                    ) {
-                        native["tls"] = tls;
-                    }
-                }
-                other => self.errors.push(format!(
-                    "{}: {lp}.protocol: `{other}` is not supported (HTTP, HTTPS)",
-                    p.label
-                )),
-            }
-            let i = self.listeners.len();
-            self.origins.add(
-                format!("listeners[{i}]"),
-                &p.label,
-                &[
-                    ("", lp.clone()),
-                    (".name", format!("{lp}.name")),
-                    (".address", format!("{lp}.port")),
-                    (
-                        ".tls.certFile",
-                        format!("{lp}.tls.certificateRefs[0] (tls.crt)"),
-                    ),
-                    (
-                        ".tls.keyFile",
-                        format!("{lp}.tls.certificateRefs[0] (tls.key)"),
-                    ),
-                ],
-            );
-            self.listeners.push(native);
-        }
     }
 }
 

@@ -4,9 +4,11 @@
 //! native errors are renamed back to the document, kind/name and key path they came from.
 
 mod convert;
+mod gateways;
 mod kinds;
 mod origins;
 mod parse;
+mod policies;
 #[cfg(test)]
 mod tests;
 mod tls;
