@@ -313,3 +313,55 @@ def test_the_deploy_configmap_is_a_valid_config(tmp_path):
     assert r.returncode == 0, r.stderr
     r = check(str(conf))
     assert r.returncode != 0 and "no secret named `bedrock-secret`" in r.stderr, r.stderr
+
+
+def test_https_gateway_listener_with_a_tls_secret(sim):
+    """A Gateway HTTPS listener whose certificateRefs name a kubernetes.io/tls Secret."""
+    import ssl
+
+    testdata = os.path.join(ROOT, "src", "config", "testdata")
+    crt, key = (open(os.path.join(testdata, n)).read() for n in ("cert.pem", "key.pem"))
+    with tempfile.TemporaryDirectory() as tmp:
+        port, admin = free_port(), free_port()
+        write_guide_dir(tmp, 1)
+        with open(os.path.join(tmp, "6-tls.yaml"), "w") as f:
+            f.write(f"""apiVersion: v1
+kind: Secret
+metadata: {{name: gateway-tls, namespace: agentgateway-system}}
+type: kubernetes.io/tls
+data:
+  tls.crt: {b64(crt)}
+  tls.key: {b64(key)}
+""")
+        with open(os.path.join(tmp, "5-gateway.yaml"), "w") as f:
+            f.write(f"""apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: agentgateway-proxy, namespace: agentgateway-system}}
+spec:
+  gatewayClassName: agentgateway
+  addresses: [{{type: IPAddress, value: 127.0.0.1}}]
+  listeners:
+  - name: https
+    port: {port}
+    protocol: HTTPS
+    tls:
+      mode: Terminate
+      certificateRefs: [{{kind: Secret, name: gateway-tls}}]
+""")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
+        env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = f"http://127.0.0.1:{sim}"
+        log = open(os.path.join(tmp, "basalt.log"), "w+")
+        proc = subprocess.Popen([BASALT, "--config", tmp, "--admin", f"127.0.0.1:{admin}",
+                                 "--metrics", f"127.0.0.1:{free_port()}"], stdout=log, stderr=log, env=env)
+        try:
+            wait_http(f"http://127.0.0.1:{admin}/healthz/ready")
+            ctx = ssl.create_default_context(cafile=os.path.join(testdata, "cert.pem"))
+            req = urllib.request.Request(f"https://localhost:{port}/v1/chat/completions",
+                                         data=json.dumps(GUIDE_BODY).encode(),
+                                         headers={"content-type": "application/json"})
+            with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+                assert json.loads(r.read())["object"] == "chat.completion"
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
+            log.close()

@@ -218,6 +218,12 @@ impl Builder {
     }
 
     fn route(&mut self, p: &Parsed, r: &Resource<kinds::RouteSpec>) {
+        if !r.spec.hostnames.is_empty() {
+            self.warnings.push(format!(
+                "{}: spec.hostnames is not applied: basalt serves the route for every host",
+                p.label
+            ));
+        }
         let rules = &r.spec.rules;
         if rules.is_empty() {
             self.errors.push(format!(

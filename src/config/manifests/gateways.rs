@@ -28,6 +28,12 @@ impl Builder {
             });
         for (k, l) in r.spec.listeners.iter().enumerate() {
             let lp = format!("spec.listeners[{k}]");
+            if l.hostname.is_some() {
+                self.warnings.push(format!(
+                    "{}: {lp}.hostname is not applied: the listener serves every host",
+                    p.label
+                ));
+            }
             let mut native = json!({
                 "name": format!("{}.{}", p.name, l.name),
                 "namespace": p.namespace,

@@ -133,6 +133,9 @@ pub(crate) struct RouteSpec {
     /// Accepted and not checked: every route is served on every listener.
     #[serde(default)]
     pub(crate) parent_refs: Vec<ObjectRef>,
+    /// Accepted with a warning: every host is served.
+    #[serde(default)]
+    pub(crate) hostnames: Vec<String>,
     #[serde(default)]
     pub(crate) rules: Vec<Rule>,
 }
@@ -257,6 +260,9 @@ pub(crate) struct GatewayListener {
     pub(crate) name: String,
     pub(crate) port: u32,
     pub(crate) protocol: String,
+    /// Accepted with a warning: every host is served.
+    #[serde(default)]
+    pub(crate) hostname: Option<String>,
     #[serde(default)]
     pub(crate) tls: Option<ListenerTls>,
     /// Accepted and not applied (every route is served on every listener).

@@ -212,6 +212,15 @@ fn kinds_not_served_are_a_warning() {
         w.iter().any(|w| w == "config: document 6 (ConfigMap x/extra): v1 ConfigMap is not served by basalt; the document is ignored"),
         "{w:?}"
     );
+    let text = guide().replace(
+        "  parentRefs:",
+        "  hostnames: [ai.example.com]\n  parentRefs:",
+    );
+    let w = load(&text).unwrap().warnings();
+    assert!(
+        w.iter().any(|w| w == "config: document 3 (HTTPRoute agentgateway-system/bedrock): spec.hostnames is not applied: basalt serves the route for every host"),
+        "{w:?}"
+    );
     let e = errors("apiVersion: v1\nkind: Secret\nmetadata: {namespace: x}\n---\nfoo: 1\n");
     has(
         &e,
