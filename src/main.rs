@@ -1,4 +1,5 @@
-//! `basalt --config FILE [--check] [--simulator ADDR]`: run (or validate the config of) the gateway.
+//! `basalt --config PATH [--check] [--admin ADDR] [--metrics ADDR] [--secrets-dir DIR]
+//! [--simulator ADDR]`: run (or validate the config of) the gateway.
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -16,9 +17,20 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
     about = "OpenAI-compatible gateway for Amazon Bedrock"
 )]
 struct Cli {
-    /// Config file.
+    /// Config file: basalt's YAML format, or Kubernetes manifests (a file of documents with
+    /// apiVersion/kind, or a directory of *.yaml/*.yml).
     #[arg(short = 'c', long = "config", default_value = "conf/gateway.yaml")]
     config: PathBuf,
+    /// Serve /config_dump and /healthz/* on this address instead of admin.address.
+    #[arg(long, value_name = "ADDR")]
+    admin: Option<String>,
+    /// Serve /metrics on this address instead of metrics.address.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+    /// Manifests: a Secret named by a resource but not among the documents is read from the
+    /// mounted directory DIR/<namespace>/<name> (re-read when it changes).
+    #[arg(long, value_name = "DIR")]
+    secrets_dir: Option<PathBuf>,
     /// Validate the config, print problems with their key path, and exit.
     #[arg(long)]
     check: bool,
@@ -31,7 +43,12 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     basalt::logging::init();
-    let config = match basalt::config::load(&cli.config) {
+    let overrides = basalt::config::Overrides {
+        admin: cli.admin.clone(),
+        metrics: cli.metrics.clone(),
+        secrets_dir: cli.secrets_dir.clone(),
+    };
+    let config = match basalt::config::load_with(&cli.config, &overrides) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{}: invalid configuration:\n{e}", cli.config.display());

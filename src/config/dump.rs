@@ -1,7 +1,7 @@
 //! `/config_dump`: the effective configuration as JSON, in the shape the guide's `jq` queries
 //! read. Secret values are never part of it, only the names of the secrets that hold them.
 
-use super::model::{BackendAuth, Config};
+use super::model::{BackendAuth, Config, Source};
 use serde_json::{json, Value};
 
 fn name(kind: &str, name: &str, namespace: &str) -> Value {
@@ -11,6 +11,12 @@ fn name(kind: &str, name: &str, namespace: &str) -> Value {
 /// The effective configuration as JSON. Secret values are never part of it: only the names of
 /// the secrets that hold them.
 pub(crate) fn config_dump(c: &Config) -> Value {
+    let manifests = matches!(c.source, Source::Manifests { .. });
+    let (backend_kind, policy_kind) = if manifests {
+        ("AgentgatewayBackend", "AgentgatewayPolicy")
+    } else {
+        ("Backend", "Policy")
+    };
     let listeners: Vec<Value> = c
         .listeners
         .iter()
@@ -37,7 +43,7 @@ pub(crate) fn config_dump(c: &Config) -> Value {
             };
             json!({
                 "key": format!("{}/{}", b.namespace, b.name),
-                "name": name("Backend", &b.name, &b.namespace),
+                "name": name(backend_kind, &b.name, &b.namespace),
                 "backend": {"ai": {"provider": {"bedrock": {
                     "model": b.model,
                     "modelFamily": b.model_family,
@@ -65,11 +71,25 @@ pub(crate) fn config_dump(c: &Config) -> Value {
     let mut policies = Vec::new();
     for p in &c.policies {
         for t in &p.targets {
+            // The guide's key form with manifests; the native one otherwise.
+            let key = if manifests {
+                format!(
+                    "backend/{}/{}:ai:{}/{}",
+                    p.namespace, p.name, t.namespace, t.name
+                )
+            } else {
+                format!(
+                    "{}/{}:backend.ai:{}/{}",
+                    p.namespace, p.name, t.namespace, t.name
+                )
+            };
             policies.push(json!({
-                "key": format!("{}/{}:backend.ai:{}/{}", p.namespace, p.name, t.namespace, t.name),
-                "name": name("Policy", &p.name, &p.namespace),
+                "key": key,
+                "name": name(policy_kind, &p.name, &p.namespace),
                 "target": {"route": {"name": t.name, "namespace": t.namespace, "kind": t.kind}},
-                "policy": {"backend": {"aI": {"promptCaching": p.prompt_caching}}},
+                "policy": {"backend": {"aI": {
+                    "defaults": {}, "overrides": {}, "promptCaching": p.prompt_caching,
+                }}},
             }));
         }
     }

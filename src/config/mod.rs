@@ -1,19 +1,26 @@
 //! Loading the config file in two layers: YAML → `${VAR}` interpolation → raw serde structs that
 //! reject unknown keys (`raw`) → validation into a model that cannot be invalid (`model`).
 //! Every error names its key path, e.g. `backends[0].ai.provider.bedrock.regoin: unknown key`.
+//! Kubernetes manifests (`manifests`) are a second front-end to the same raw structs (`load`).
 
 pub(crate) mod dump;
+mod endpoint;
+mod load;
+mod manifests;
 pub mod model;
 pub(crate) mod raw;
 mod tls;
 mod validate;
 
 use crate::secret::Secret;
+#[cfg(test)]
+use load::{from_manifests, from_native};
+pub use load::{load, load_str, load_with, Overrides};
+#[cfg(test)]
 use model::*;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use validate::validate;
 
 /// All problems found in a config file, each `path: message`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,40 +39,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Read, interpolate, parse and validate a config file.
-pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(vec![format!("{}: cannot read: {e}", path.display())]))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    load_str(&text, base, &|name| std::env::var(name).ok())
-}
-
-/// Parse config text; `env` looks variables up (injected so tests need no process env).
-pub fn load_str(
-    text: &str,
-    base_dir: &Path,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
-    let mut value: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| ConfigError(vec![format!("invalid YAML: {e}")]))?;
-    if value.is_null() {
-        value = serde_yaml::Value::Mapping(Default::default());
-    }
-    let mut errors = Vec::new();
-    interpolate(&mut value, &mut String::new(), env, &mut errors);
-    if !errors.is_empty() {
-        return Err(ConfigError(errors));
-    }
-    let file: raw::File = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        ConfigError(vec![describe_serde_error(
-            &path,
-            &e.into_inner().to_string(),
-        )])
-    })?;
-    validate(file, base_dir)
-}
 
 /// `unknown field `x`, expected ...` at path P → `P.x: unknown key (expected ...)`.
 fn describe_serde_error(path: &str, msg: &str) -> String {

@@ -48,6 +48,22 @@ pub struct Config {
     pub(crate) policies: Vec<Policy>,
     /// Process-wide settings (`server`); defaults when the section is absent.
     pub(crate) server: ServerSettings,
+    /// The format it was read from: `/config_dump` names resources as that format does.
+    pub(crate) source: Source,
+}
+
+/// The format a configuration was read from (one model, two front-ends).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// basalt's own YAML format.
+    #[default]
+    Native,
+    /// Kubernetes manifests (`Secret`, `AgentgatewayBackend`, `HTTPRoute`,
+    /// `AgentgatewayPolicy`, `Gateway`).
+    Manifests {
+        /// Documents of kinds basalt does not serve, ignored.
+        warnings: Vec<String>,
+    },
 }
 
 /// One address serving the OpenAI-compatible API (`listeners[]`).
@@ -430,6 +446,9 @@ impl Config {
     /// endpoint on a non-loopback address (metrics on `0.0.0.0` is the documented default).
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if let Source::Manifests { warnings } = &self.source {
+            out.extend(warnings.iter().cloned());
+        }
         if !self.admin.ip().to_canonical().is_loopback() {
             out.push(format!(
                 "admin.address: {} is not a loopback address; /config_dump (routes, backends, \

@@ -56,6 +56,7 @@ pub(super) fn validate(file: raw::File, base: &Path) -> Result<Config, ConfigErr
         routes,
         policies,
         server,
+        source: Source::Native,
     })
 }
 

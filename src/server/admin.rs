@@ -1,6 +1,6 @@
 //! The admin listener (default 127.0.0.1:15000): `GET /config_dump` (the effective
-//! configuration, secrets never included) and `GET /healthz/ready` (200 once every listener
-//! accepts).
+//! configuration, secrets never included), `GET /healthz/ready` (200 once every listener
+//! accepts) and `GET /healthz/live` (200 while the process runs; a cheap liveness probe).
 
 use crate::config::dump::config_dump;
 use crate::config::model::Config;
@@ -69,6 +69,7 @@ impl ServeHttp for Admin {
         let path = session.req_header().uri.path().to_owned();
         let (status, body) = match path.as_str() {
             "/config_dump" => (200, self.dump()),
+            "/healthz/live" => (200, b"live\n".to_vec()),
             "/healthz/ready" => {
                 if all_listening(&self.listeners).await {
                     (200, b"ready\n".to_vec())
