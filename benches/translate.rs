@@ -271,6 +271,7 @@ fn config_and_metrics(c: &mut Criterion) {
     c.bench_function("metrics: observe one finished request", |b| {
         b.iter(|| {
             metrics.observe(black_box(&basalt::metrics::Observation {
+                operation: basalt::metrics::Operation::Chat,
                 route: Some("bedrock"),
                 backend: Some("bedrock"),
                 request_model: Some(MODEL),

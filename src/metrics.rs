@@ -25,7 +25,6 @@ pub(crate) const MAX_LABEL_BYTES: usize = 128;
 /// The label value for a model that is neither configured nor learned, and for "no route".
 pub(crate) const OTHER: &str = "other";
 
-const OPERATION: &str = "chat";
 const SYSTEM: &str = "aws.bedrock";
 
 // OpenTelemetry GenAI semantic-convention bucket boundaries.
@@ -54,9 +53,31 @@ const MODEL_LABELS: &[&str] = &[
     "route",
 ];
 
+/// The GenAI operation a request performed (`gen_ai_operation_name`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Operation {
+    /// Chat completions, Messages, Responses: text generation.
+    #[default]
+    Chat,
+    /// Embeddings: input tokens only, no output tokens.
+    Embeddings,
+}
+
+impl Operation {
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Operation::Chat => "chat",
+            Operation::Embeddings => "embeddings",
+        }
+    }
+}
+
 /// What one finished request reports.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
+    /// The `gen_ai_operation_name` label.
+    pub operation: Operation,
     /// The matched route's name (the `route` label); `None` (labelled `other`) when none matched.
     pub route: Option<&'a str>,
     /// The backend called, for `basalt_upstream_duration_seconds`; `None` when none was.
@@ -287,7 +308,8 @@ impl Metrics {
         // never creates a value.
         let request_model = self.model_label(o.request_model);
         let response_model = self.model_label(o.response_model);
-        let base = [OPERATION, SYSTEM, request_model, response_model, route];
+        let operation = o.operation.label();
+        let base = [operation, SYSTEM, request_model, response_model, route];
         let error_type = o.error_type.unwrap_or("");
 
         self.requests
@@ -295,7 +317,7 @@ impl Metrics {
             .inc();
         self.request_duration
             .with_label_values(&[
-                OPERATION,
+                operation,
                 SYSTEM,
                 request_model,
                 response_model,
@@ -309,9 +331,11 @@ impl Metrics {
                 .observe(upstream.as_secs_f64());
         }
         if let Some(u) = o.usage {
+            // Embeddings have no output tokens: none are recorded, rather than zeros.
+            let generates = o.operation != Operation::Embeddings;
             for (kind, n, always) in [
                 ("input", u.prompt_tokens(), true),
-                ("output", u.output_tokens, true),
+                ("output", u.output_tokens, generates),
                 ("input_cache_read", u.cache_read(), false),
                 ("input_cache_write", u.cache_write(), false),
             ] {
@@ -491,6 +515,7 @@ routes:
         status: u16,
     ) -> Observation<'a> {
         Observation {
+            operation: Operation::Chat,
             route: Some("r"),
             backend: Some("b"),
             request_model: Some(request_model),
@@ -569,6 +594,7 @@ routes:
     fn renders_every_family() {
         let m = Metrics::new(&config()).unwrap();
         m.observe(&Observation {
+            operation: Operation::Chat,
             route: Some("r"),
             backend: Some("b"),
             request_model: Some("fixed"),
@@ -593,5 +619,35 @@ routes:
         ] {
             assert!(text.contains(name), "{name} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn embeddings_are_labelled_and_record_input_tokens_only() {
+        let m = Metrics::new(&config()).unwrap();
+        let usage = TokenUsage {
+            input_tokens: 12,
+            total_tokens: 12,
+            ..TokenUsage::default()
+        };
+        m.observe(&Observation {
+            operation: Operation::Embeddings,
+            usage: Some(&usage),
+            ..finished("fixed", "amazon.nova-micro-v1:0", 200)
+        });
+        let text = String::from_utf8(m.render()).unwrap();
+        let input = text
+            .lines()
+            .find(|l| {
+                l.starts_with("gen_ai_client_token_usage_sum")
+                    && l.contains("gen_ai_operation_name=\"embeddings\"")
+                    && l.contains("gen_ai_token_type=\"input\"")
+            })
+            .unwrap_or_else(|| panic!("no embeddings input tokens in:\n{text}"));
+        assert!(input.ends_with(" 12"), "{input}");
+        assert!(
+            !text.contains("gen_ai_token_type=\"output\""),
+            "embeddings recorded output tokens:\n{text}"
+        );
+        assert!(!text.contains("gen_ai_operation_name=\"chat\""));
     }
 }

@@ -19,21 +19,24 @@ const LABEL: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// Which Converse operation to call.
+/// Which Bedrock runtime operation to call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Operation {
     /// `Converse`: the whole answer as one JSON body.
     Converse,
     /// `ConverseStream`: the answer as an event stream.
     ConverseStream,
+    /// `InvokeModel`: the model's native JSON body in, its JSON answer out (embeddings).
+    Invoke,
 }
 
-/// `/model/{modelId}/converse[-stream]` with the model id percent-encoded as the SDKs do
+/// `/model/{modelId}/converse[-stream]` or `/model/{modelId}/invoke` with the model id percent-encoded as the SDKs do
 /// (`:` → `%3A`, `/` → `%2F`).
 pub(crate) fn model_path(model_id: &str, op: Operation) -> String {
     let suffix = match op {
         Operation::Converse => "/converse",
         Operation::ConverseStream => "/converse-stream",
+        Operation::Invoke => "/invoke",
     };
     let mut path = String::with_capacity(model_id.len() + 24);
     path.push_str("/model/");
@@ -71,6 +74,10 @@ mod tests {
                 Operation::ConverseStream
             ),
             "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse-stream"
+        );
+        assert_eq!(
+            model_path("amazon.titan-embed-text-v2:0", Operation::Invoke),
+            "/model/amazon.titan-embed-text-v2%3A0/invoke"
         );
     }
 

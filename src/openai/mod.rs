@@ -2,6 +2,7 @@
 //! request as clients send it, borrowed from the request buffer, and the completion, chunk and
 //! error shapes sent back. No translation logic lives here.
 
+pub mod embeddings;
 mod limits;
 mod request;
 mod response;

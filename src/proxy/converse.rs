@@ -171,7 +171,10 @@ fn spreads(entry: &RouteEntry) -> bool {
 }
 
 /// The Bedrock model id a backend is asked for: its fixed model, else the client's.
-fn model_for<'a>(upstream: &'a Upstream, client_model: &'a str) -> Result<&'a str, GatewayError> {
+pub(super) fn model_for<'a>(
+    upstream: &'a Upstream,
+    client_model: &'a str,
+) -> Result<&'a str, GatewayError> {
     match upstream.backend.model.as_deref() {
         Some(m) => Ok(m),
         None if client_model.trim().is_empty() => Err(GatewayError::invalid(

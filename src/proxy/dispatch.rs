@@ -1,12 +1,12 @@
 //! Dispatch: name the API by the path (its error shape), authenticate the client, map method
 //! and path to a handler (`GET /v1/models`, or a
-//! route's chat completions), take the request's capacity, read its body, and answer every
+//! route's chat completions or embeddings), take the request's capacity, read its body, and answer every
 //! error in the client API's shape.
 
 use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::{self, downstream};
-use super::{body, client_auth, converse, models, Gateway};
+use super::{body, client_auth, converse, embeddings, models, Gateway};
 use crate::error::GatewayError;
 use crate::translate::chat::Chat;
 use pingora::prelude::*;
@@ -65,7 +65,8 @@ async fn route(
     let body = &body.bytes;
     match ctx.api {
         Api::Chat => converse::handle::<Chat>(gw, session, ctx, &path, body).await,
-        Api::Messages | Api::CountTokens | Api::Responses | Api::Embeddings | Api::Models => {
+        Api::Embeddings => embeddings::handle(gw, session, ctx, &path, body).await,
+        Api::Messages | Api::CountTokens | Api::Responses | Api::Models => {
             Err(GatewayError::NotFound {
                 method: method.to_string(),
                 path,

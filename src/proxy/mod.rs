@@ -1,7 +1,8 @@
 //! The request path, over Pingora: one `ProxyHttp` service per listener whose phases are a few
 //! lines each, and one room per job, in the order a request meets them:
 //! [`dispatch`] (auth, method/path → handler, capacity) → [`body`] (capped read) →
-//! [`converse`] (parse → translate → answer, for every API served over Converse) → [`attempts`] (which backend, whether to try again:
+//! [`converse`] (parse → translate → answer, for every API served over Converse; [`embeddings`]
+//! over InvokeModel) → [`attempts`] (which backend, whether to try again:
 //! [`resilience`] is the retry policy, [`health`] ejection and order) → [`exchange`] (sign,
 //! pooled connection, deadlines; [`upstream`] holds a backend's address and pool) → [`relay`]
 //! (event-stream → SSE) → [`respond`] → [`observe`] (access log, metrics). [`routes`] and
@@ -20,6 +21,7 @@ pub(crate) mod client_auth;
 pub(crate) mod context;
 pub(crate) mod converse;
 pub(crate) mod dispatch;
+pub(crate) mod embeddings;
 pub(crate) mod exchange;
 pub(crate) mod health;
 pub(crate) mod models;

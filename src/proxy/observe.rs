@@ -1,9 +1,10 @@
 //! What a finished request leaves behind: its request id, one access-log line, its metrics,
 //! and the open-stream gauge while it streams.
 
+use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::REQUEST_ID;
-use crate::metrics::{Metrics, Observation};
+use crate::metrics::{Metrics, Observation, Operation};
 use pingora::prelude::*;
 use std::time::SystemTime;
 
@@ -57,6 +58,7 @@ pub(crate) fn log_access(session: &Session, ctx: &RequestCtx) {
 /// Record the finished request in the metrics (tokens exactly once, here).
 pub(crate) fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
     metrics.observe(&Observation {
+        operation: operation(ctx.api),
         route: ctx.route.as_deref(),
         backend: ctx.backend.as_deref(),
         request_model: ctx.client_model.as_deref(),
@@ -69,6 +71,16 @@ pub(crate) fn record_metrics(metrics: &Metrics, ctx: &RequestCtx) {
         usage: ctx.usage.as_ref(),
         stream: ctx.stream,
     });
+}
+
+/// The GenAI operation of a client API (every error included: it is named by the path).
+fn operation(api: Api) -> Operation {
+    match api {
+        Api::Embeddings => Operation::Embeddings,
+        Api::Chat | Api::Messages | Api::CountTokens | Api::Responses | Api::Models => {
+            Operation::Chat
+        }
+    }
 }
 
 /// Counts an open stream in the `basalt_open_streams` gauge for as long as it lives.

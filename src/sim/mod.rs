@@ -1,4 +1,5 @@
-//! The built-in Bedrock runtime simulator: `POST /model/{id}/converse`, with SigV4 / bearer
+//! The built-in Bedrock runtime simulator: `POST /model/{id}/converse` (and `/invoke` for the
+//! embeddings models, `sim/invoke.rs`), with SigV4 / bearer
 //! verification, Bedrock's request-shape validation, deterministic answers, every Bedrock error
 //! on demand, and a record of received requests for tests (`GET/DELETE /_sim/requests`).
 //!
@@ -7,6 +8,7 @@
 //! tool), `[sim:tools=2]` (parallel calls), `[sim:reasoning]`, `[sim:cache=read:100,write:50]`,
 //! `[sim:unknown-block]`, `[sim:latency=200ms]`.
 
+mod invoke;
 pub mod validate;
 
 use crate::bedrock::exceptions::status_of;
@@ -365,6 +367,9 @@ impl Simulator {
         let Some((model_enc, op)) = rest.rsplit_once('/') else {
             return error_answer(404, "UnknownOperationException", "unknown operation");
         };
+        if method == "POST" && op == "invoke" {
+            return self.invoke(path, model_enc, headers, body);
+        }
         if method != "POST" || (op != "converse" && op != "converse-stream") {
             return error_answer(404, "UnknownOperationException", "unknown operation");
         }

@@ -6,6 +6,7 @@
 pub(crate) mod affinity;
 pub mod caching;
 pub mod chat;
+pub mod embeddings;
 pub(crate) mod family;
 pub mod frontend;
 pub mod names;
