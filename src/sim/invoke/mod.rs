@@ -6,10 +6,14 @@
 //! Nova: the `X-Amzn-Bedrock-Input-Token-Count` header). `[sim:fail=N:Kind]` and
 //! `[sim:retry-after=S]` in the first text schedule faults, as for converse.
 
+mod cohere;
+mod nova;
+mod titan;
+
 use super::{directive, error_answer, Answer, Simulator};
 use crate::bedrock::exceptions::status_of;
 use crate::translate::names::{fnv1a_from, FNV_BASIS};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 const TOKENS_HEADER: &str = "x-amzn-bedrock-input-token-count";
 
@@ -36,9 +40,9 @@ impl Simulator {
             Err(e) => return invalid(&format!("Malformed input request: {e}")),
         };
         let answered = match family(&model) {
-            Some(Family::Titan) => titan(&request),
-            Some(Family::Cohere { v4 }) => cohere(&request, v4, model.contains("light")),
-            Some(Family::Nova) => nova(&request),
+            Some(Family::Titan) => titan::answer(&request),
+            Some(Family::Cohere { v4 }) => cohere::answer(&request, v4, model.contains("light")),
+            Some(Family::Nova) => nova::answer(&request),
             None => Err(format!(
                 "The provided model identifier is invalid for InvokeModel in the simulator: {model}"
             )),
@@ -103,10 +107,10 @@ fn invalid(msg: &str) -> Answer {
     error_answer(400, "ValidationException", msg)
 }
 
-type Answered = Result<(Vec<String>, Answer), String>;
+pub(super) type Answered = Result<(Vec<String>, Answer), String>;
 
 /// Refuse keys the model's schema does not have, as Bedrock's schema validation does.
-fn only_keys(o: &Map<String, Value>, at: &str, allowed: &[&str]) -> Result<(), String> {
+pub(super) fn only_keys(o: &Map<String, Value>, at: &str, allowed: &[&str]) -> Result<(), String> {
     match o.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(format!(
             "Malformed input request: {at}: extraneous key [{k}] is not permitted, please \
@@ -116,7 +120,12 @@ fn only_keys(o: &Map<String, Value>, at: &str, allowed: &[&str]) -> Result<(), S
     }
 }
 
-fn one_of(v: Option<&Value>, at: &str, allowed: &[u64], default: u64) -> Result<u64, String> {
+pub(super) fn one_of(
+    v: Option<&Value>,
+    at: &str,
+    allowed: &[u64],
+    default: u64,
+) -> Result<u64, String> {
     match v {
         None => Ok(default),
         Some(v) => match v.as_u64() {
@@ -128,282 +137,8 @@ fn one_of(v: Option<&Value>, at: &str, allowed: &[u64], default: u64) -> Result<
     }
 }
 
-fn titan(req: &Value) -> Answered {
-    let o = req.as_object().ok_or("expected an object")?;
-    only_keys(
-        o,
-        "#",
-        &["inputText", "dimensions", "normalize", "embeddingTypes"],
-    )?;
-    let text = match o.get("inputText") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        Some(Value::String(_)) => {
-            return Err(
-                "Malformed input request: #/inputText: expected minLength: 1, actual: 0".into(),
-            )
-        }
-        _ => return Err("Malformed input request: #: required key [inputText] not found".into()),
-    };
-    let dims = one_of(o.get("dimensions"), "#/dimensions", &[256, 512, 1024], 1024)?;
-    let normalize = match o.get("normalize") {
-        None => true,
-        Some(Value::Bool(b)) => *b,
-        Some(v) => {
-            return Err(format!(
-                "Malformed input request: #/normalize: expected type: Boolean, found: {v}"
-            ))
-        }
-    };
-    if let Some(t) = o.get("embeddingTypes") {
-        let ok = t.as_array().is_some_and(|a| {
-            a.iter()
-                .all(|x| matches!(x.as_str(), Some("float" | "binary")))
-        });
-        if !ok {
-            return Err(
-                "Malformed input request: #/embeddingTypes: expected [float, binary]".into(),
-            );
-        }
-    }
-    let v = vector(&text, dims as usize, normalize);
-    let tokens = tokens(&text);
-    let body =
-        json!({"embedding": v, "inputTextTokenCount": tokens, "embeddingsByType": {"float": v}});
-    Ok((vec![text], answer(body, tokens)))
-}
-
-fn cohere(req: &Value, v4: bool, light: bool) -> Answered {
-    let o = req.as_object().ok_or("expected an object")?;
-    let v3_keys: &[&str] = &[
-        "texts",
-        "images",
-        "input_type",
-        "truncate",
-        "embedding_types",
-    ];
-    let v4_keys: &[&str] = &[
-        "texts",
-        "images",
-        "inputs",
-        "input_type",
-        "truncate",
-        "embedding_types",
-        "output_dimension",
-        "max_tokens",
-    ];
-    only_keys(o, "#", if v4 { v4_keys } else { v3_keys })?;
-    let kinds: &[&str] = if v4 {
-        &[
-            "search_document",
-            "search_query",
-            "classification",
-            "clustering",
-        ]
-    } else {
-        &[
-            "search_document",
-            "search_query",
-            "classification",
-            "clustering",
-            "image",
-        ]
-    };
-    match o.get("input_type").and_then(Value::as_str) {
-        Some(k) if kinds.contains(&k) => {}
-        Some(k) => {
-            return Err(format!(
-                "Malformed input request: #/input_type: {k} is not a valid enum value"
-            ))
-        }
-        None => {
-            return Err("Malformed input request: #: required key [input_type] not found".into())
-        }
-    }
-    let texts: Vec<String> = match o.get("texts") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|t| t.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or("Malformed input request: #/texts: expected type: String")?,
-        Some(_) => return Err("Malformed input request: #/texts: expected type: JSONArray".into()),
-        None => return Err("Malformed input request: the simulator embeds texts only: #: required key [texts] not found".into()),
-    };
-    if texts.len() > 96 {
-        return Err(format!(
-            "Malformed input request: #/texts: expected maximum item count: 96, found: {}",
-            texts.len()
-        ));
-    }
-    if let Some(t) = texts.iter().find(|t| !v4 && t.chars().count() > 2048) {
-        return Err(format!(
-            "Malformed input request: #/texts: expected maxLength: 2048, actual: {}",
-            t.chars().count()
-        ));
-    }
-    let types = match o.get("embedding_types") {
-        None => None,
-        Some(Value::Array(a)) => {
-            let all = ["float", "int8", "uint8", "binary", "ubinary"];
-            let names: Option<Vec<&str>> = a.iter().map(Value::as_str).collect();
-            match names {
-                Some(n) if !n.is_empty() && n.iter().all(|t| all.contains(t)) => Some(n),
-                _ => return Err("Malformed input request: #/embedding_types: expected a list of float, int8, uint8, binary, ubinary".into()),
-            }
-        }
-        Some(_) => {
-            return Err(
-                "Malformed input request: #/embedding_types: expected type: JSONArray".into(),
-            )
-        }
-    };
-    let native = if light { 384 } else { 1024 };
-    let dims = if v4 {
-        one_of(
-            o.get("output_dimension"),
-            "#/output_dimension",
-            &[256, 512, 1024, 1536],
-            1536,
-        )?
-    } else {
-        native
-    };
-    let vectors: Vec<Vec<f32>> = texts
-        .iter()
-        .map(|t| vector(t, dims as usize, true))
-        .collect();
-    let embeddings = match &types {
-        None => json!(vectors),
-        Some(types) => {
-            let mut by = Map::new();
-            for t in types {
-                let v = if *t == "float" {
-                    json!(vectors)
-                } else {
-                    json!(quantized(&vectors))
-                };
-                by.insert((*t).to_owned(), v);
-            }
-            Value::Object(by)
-        }
-    };
-    let kind = if types.is_some() {
-        "embeddings_by_type"
-    } else {
-        "embeddings_floats"
-    };
-    let id = format!(
-        "sim-{:016x}",
-        fnv1a_from(FNV_BASIS, texts.concat().as_bytes())
-    );
-    let body = json!({"id": id, "embeddings": embeddings, "response_type": kind, "texts": texts});
-    let tokens = texts.iter().map(|t| tokens(t)).sum();
-    Ok((texts, answer(body, tokens)))
-}
-
-fn nova(req: &Value) -> Answered {
-    let o = req.as_object().ok_or("expected an object")?;
-    only_keys(
-        o,
-        "#",
-        &["schemaVersion", "taskType", "singleEmbeddingParams"],
-    )?;
-    if let Some(v) = o.get("schemaVersion") {
-        if v.as_str() != Some("nova-multimodal-embed-v1") {
-            return Err(format!(
-                "Malformed input request: #/schemaVersion: {v} is not a valid enum value"
-            ));
-        }
-    }
-    match o.get("taskType").and_then(Value::as_str) {
-        Some("SINGLE_EMBEDDING") => {}
-        Some(t) => return Err(format!("Malformed input request: #/taskType: {t} is not supported by InvokeModel (SINGLE_EMBEDDING only)")),
-        None => return Err("Malformed input request: #: required key [taskType] not found".into()),
-    }
-    let p = o
-        .get("singleEmbeddingParams")
-        .and_then(Value::as_object)
-        .ok_or("Malformed input request: #: required key [singleEmbeddingParams] not found")?;
-    let at = "#/singleEmbeddingParams";
-    only_keys(
-        p,
-        at,
-        &[
-            "embeddingPurpose",
-            "embeddingDimension",
-            "text",
-            "image",
-            "audio",
-            "video",
-        ],
-    )?;
-    let purposes = [
-        "GENERIC_INDEX",
-        "GENERIC_RETRIEVAL",
-        "TEXT_RETRIEVAL",
-        "IMAGE_RETRIEVAL",
-        "VIDEO_RETRIEVAL",
-        "DOCUMENT_RETRIEVAL",
-        "AUDIO_RETRIEVAL",
-        "CLASSIFICATION",
-        "CLUSTERING",
-    ];
-    match p.get("embeddingPurpose").and_then(Value::as_str) {
-        Some(x) if purposes.contains(&x) => {}
-        Some(x) => {
-            return Err(format!(
-                "Malformed input request: {at}/embeddingPurpose: {x} is not a valid enum value"
-            ))
-        }
-        None => {
-            return Err(format!(
-                "Malformed input request: {at}: required key [embeddingPurpose] not found"
-            ))
-        }
-    }
-    let dims = one_of(
-        p.get("embeddingDimension"),
-        &format!("{at}/embeddingDimension"),
-        &[256, 384, 1024, 3072],
-        3072,
-    )?;
-    if ["image", "audio", "video"]
-        .iter()
-        .any(|k| p.contains_key(*k))
-    {
-        return Err(format!(
-            "Malformed input request: {at}: the simulator embeds text only"
-        ));
-    }
-    let t = p.get("text").and_then(Value::as_object).ok_or(format!(
-        "Malformed input request: {at}: exactly one of text, image, audio, video is required"
-    ))?;
-    only_keys(
-        t,
-        &format!("{at}/text"),
-        &["truncationMode", "value", "source"],
-    )?;
-    if let Some(m) = t.get("truncationMode") {
-        if !matches!(m.as_str(), Some("START" | "END" | "NONE")) {
-            return Err(format!(
-                "Malformed input request: {at}/text/truncationMode: {m} is not a valid enum value"
-            ));
-        }
-    }
-    let text = match t.get("value") {
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
-        _ => {
-            return Err(format!(
-                "Malformed input request: {at}/text/value: a non-empty string is required"
-            ))
-        }
-    };
-    let v = vector(&text, dims as usize, true);
-    let body = json!({"embeddings": [{"embeddingType": "TEXT", "embedding": v}]});
-    let tokens = tokens(&text);
-    Ok((vec![text], answer(body, tokens)))
-}
-
-fn answer(body: Value, tokens: u64) -> Answer {
+/// A 200 with Bedrock's input-token header.
+pub(super) fn ok(body: Value, tokens: u64) -> Answer {
     let mut a = Answer::json(200, body.to_string().into_bytes());
     a.headers.push((TOKENS_HEADER, tokens.to_string()));
     a
@@ -435,7 +170,7 @@ pub(crate) fn vector(text: &str, dims: usize, normalize: bool) -> Vec<f32> {
     v.into_iter().map(|x| x as f32).collect()
 }
 
-fn quantized(vectors: &[Vec<f32>]) -> Vec<Vec<i32>> {
+pub(super) fn quantized(vectors: &[Vec<f32>]) -> Vec<Vec<i32>> {
     vectors
         .iter()
         .map(|v| v.iter().map(|x| (x * 127.0).round() as i32).collect())
@@ -445,6 +180,7 @@ fn quantized(vectors: &[Vec<f32>]) -> Vec<Vec<i32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn call(model: &str, body: Value) -> Answer {
         let sim = Simulator::new(super::super::SimOptions {
