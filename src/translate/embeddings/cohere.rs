@@ -3,7 +3,8 @@
 //! ["float"],"output_dimension"? (v4)}` → `{"id","embeddings":{"float":[[..],..]},
 //! "response_type":"embeddings_by_type","texts"}` (or, without `embedding_types`, `embeddings`
 //! as a bare array: `embeddings_floats`). Token counts come in the
-//! `X-Amzn-Bedrock-Input-Token-Count` response header (AWS: "Cohere Embed v3", "Cohere Embed v4").
+//! `X-Amzn-Bedrock-Input-Token-Count` response header, or Cohere's `meta.billed_units` when the
+//! body carries it (AWS: "Cohere Embed v3", "Cohere Embed v4").
 
 use super::{unreadable, Options, Purpose};
 use crate::error::GatewayError;
@@ -47,6 +48,21 @@ pub fn body<'a>(texts: &'a [&'a str], o: &Options, v4: bool) -> Body<'a> {
 #[derive(Deserialize)]
 struct Answer {
     embeddings: Embeddings,
+    /// Cohere's own `meta.billed_units.input_tokens`, when Bedrock passes it through.
+    #[serde(default)]
+    meta: Option<Meta>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    #[serde(default)]
+    billed_units: Option<Billed>,
+}
+
+#[derive(Deserialize)]
+struct Billed {
+    #[serde(default)]
+    input_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -61,11 +77,16 @@ enum Embeddings {
     },
 }
 
-/// The vectors of an answer, in text order (no token count in the body).
+/// The vectors of an answer, in text order, and `meta.billed_units.input_tokens` if the body
+/// has it (Bedrock's token header is the usual source).
 pub fn vectors(body: &[u8]) -> Result<(Vec<Vec<f32>>, Option<u64>), GatewayError> {
     let a: Answer = serde_json::from_slice(body).map_err(|e| unreadable("Cohere", &e))?;
+    let tokens = a
+        .meta
+        .and_then(|m| m.billed_units)
+        .and_then(|b| b.input_tokens);
     match a.embeddings {
-        Embeddings::Floats(v) | Embeddings::ByType { float: Some(v) } => Ok((v, None)),
+        Embeddings::Floats(v) | Embeddings::ByType { float: Some(v) } => Ok((v, tokens)),
         Embeddings::ByType { float: None } => Err(GatewayError::UpstreamBadResponse {
             message: "Cohere embeddings answer without float embeddings".into(),
         }),
