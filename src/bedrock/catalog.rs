@@ -25,6 +25,7 @@ pub(crate) const KNOWN_MODELS: &[&str] = &[
     "openai.gpt-oss-120b-1:0",
     "openai.gpt-oss-20b-1:0",
     "amazon.titan-embed-text-v2:0",
+    "amazon.nova-2-multimodal-embeddings-v1:0",
     "cohere.embed-english-v3",
     "cohere.embed-multilingual-v3",
     "cohere.embed-v4:0",

@@ -1,4 +1,4 @@
-//! OpenAI Chat Completions as a [`FrontEnd`](super::frontend::FrontEnd): request → Converse
+//! OpenAI Chat Completions as a [`FrontEnd`]: request → Converse
 //! ([`request`]), Converse → `chat.completion` ([`response`]) and ConverseStream →
 //! `chat.completion.chunk` SSE ([`stream`]).
 
