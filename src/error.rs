@@ -100,6 +100,17 @@ pub enum GatewayError {
         /// The process-wide budget in bytes, quoted in the message.
         budget: usize,
     },
+    /// A `rateLimit` policy refused the request before any Bedrock call.
+    RateLimited {
+        /// What ran out: `requests` or `tokens` (OpenAI's `error.type` for a rate limit).
+        kind: &'static str,
+        /// The limit, e.g. `600 requests per 1m0s`, quoted in the message.
+        limit: String,
+        /// Whole seconds until the limit has room again (`Retry-After`), at least 1.
+        retry_after_secs: u64,
+    },
+    /// The Redis store of a `rateLimit` policy with `failMode: closed` cannot be reached.
+    RateLimitStoreUnavailable,
     /// The client went away (a write to it failed); nothing more can be sent.
     ClientGone {
         /// What failed when writing to the client (never sent: the client is gone).
@@ -145,6 +156,8 @@ impl GatewayError {
             Self::CredentialsUnavailable { .. } => 503,
             Self::Unauthenticated => 401,
             Self::Overloaded { .. } | Self::BodyBudget { .. } => 503,
+            Self::RateLimited { .. } => 429,
+            Self::RateLimitStoreUnavailable => 503,
             Self::ClientGone { .. } => 499,
             Self::Internal { .. } => 500,
         }
@@ -152,6 +165,10 @@ impl GatewayError {
 
     /// OpenAI `error.type`.
     pub(crate) fn openai_type(&self) -> &'static str {
+        if let Self::RateLimited { kind, .. } = self {
+            // OpenAI names what ran out: `requests` or `tokens`.
+            return kind;
+        }
         match self.status() {
             401 => "authentication_error",
             403 => "permission_error",
@@ -179,6 +196,8 @@ impl GatewayError {
             Self::CredentialsUnavailable { .. } => "credentials_unavailable",
             Self::Unauthenticated => "invalid_api_key",
             Self::Overloaded { .. } | Self::BodyBudget { .. } => "overloaded",
+            Self::RateLimited { .. } => "rate_limit_exceeded",
+            Self::RateLimitStoreUnavailable => "rate_limit_store_unavailable",
             Self::ClientGone { .. } => "client_closed_request",
             Self::Internal { .. } => "internal_error",
         })
@@ -203,6 +222,8 @@ impl GatewayError {
             | Self::Unauthenticated
             | Self::Overloaded { .. }
             | Self::BodyBudget { .. }
+            | Self::RateLimited { .. }
+            | Self::RateLimitStoreUnavailable
             | Self::ClientGone { .. }
             | Self::Internal { .. } => None,
         }
@@ -227,6 +248,8 @@ impl GatewayError {
             Self::Unauthenticated => "unauthenticated",
             Self::Overloaded { .. } => "overloaded",
             Self::BodyBudget { .. } => "body_budget",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::RateLimitStoreUnavailable => "rate_limit_store_unavailable",
             Self::ClientGone { .. } => "client_gone",
             Self::Internal { .. } => "internal",
         }
@@ -357,6 +380,17 @@ impl fmt::Display for GatewayError {
                 f,
                 "the gateway is holding its limit of {budget} bytes of request bodies; retry shortly"
             ),
+            Self::RateLimited {
+                kind,
+                limit,
+                retry_after_secs,
+            } => write!(
+                f,
+                "rate limit reached for {kind} ({limit}); try again in {retry_after_secs}s"
+            ),
+            Self::RateLimitStoreUnavailable => f.write_str(
+                "the rate-limit store is unavailable and this route's policy admits no request                  without it; retry shortly",
+            ),
             Self::ClientGone { message } => write!(f, "client went away: {message}"),
             Self::Internal { message } => write!(f, "internal gateway error: {message}"),
         }
@@ -402,5 +436,34 @@ mod tests {
             Some("rate_limit_exceeded"),
             "issue 2 asks for code rate_limit_exceeded"
         );
+    }
+
+    #[test]
+    fn rate_limit_errors() {
+        let e = GatewayError::RateLimited {
+            kind: "tokens",
+            limit: "1000 tokens per 1m0s".into(),
+            retry_after_secs: 7,
+        };
+        assert_eq!(
+            (e.status(), e.openai_type(), e.code(), e.metric_label()),
+            (429, "tokens", Some("rate_limit_exceeded"), "rate_limited")
+        );
+        assert!(e.retryable());
+        assert_eq!(
+            e.message(),
+            "rate limit reached for tokens (1000 tokens per 1m0s); try again in 7s"
+        );
+        let e = GatewayError::RateLimitStoreUnavailable;
+        assert_eq!(
+            (e.status(), e.openai_type(), e.code(), e.metric_label()),
+            (
+                503,
+                "server_error",
+                Some("rate_limit_store_unavailable"),
+                "rate_limit_store_unavailable"
+            )
+        );
+        assert!(e.retryable());
     }
 }

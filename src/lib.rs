@@ -32,6 +32,7 @@ pub mod config;
 pub(crate) mod credentials;
 pub mod logging;
 pub mod metrics;
+pub(crate) mod ratelimit;
 #[cfg(feature = "simulator")]
 pub mod sim;
 

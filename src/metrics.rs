@@ -122,6 +122,50 @@ pub struct Metrics {
     configured_models: HashSet<String>,
     learned_models: RwLock<HashSet<String>>,
     resilience: ResilienceMetrics,
+    /// Rate limits (`policies[].rateLimit`) and per-client token usage.
+    pub(crate) limits: LimitMetrics,
+}
+
+/// Rate limits and per-client usage. Labels are bounded by the config: route, policy and
+/// client key entry names, limit names like `requests_per_60s`; an IP key is labelled `ip`.
+pub(crate) struct LimitMetrics {
+    /// `basalt_ratelimit_rejected_total{route,key,limit}`.
+    pub(crate) rejected: IntCounterVec,
+    /// `basalt_ratelimit_store_errors_total{policy}`.
+    pub(crate) store_errors: IntCounterVec,
+    /// `basalt_client_tokens_total{client}`.
+    pub(crate) client_tokens: IntCounterVec,
+}
+
+impl LimitMetrics {
+    fn new() -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            IntCounterVec::new(Opts::new(name, help), labels)
+        };
+        Ok(LimitMetrics {
+            rejected: counter(
+                "basalt_ratelimit_rejected_total",
+                "Requests refused by a rate limit (429), by route, key (client key name, or `ip`) and limit.",
+                &["route", "key", "limit"],
+            )?,
+            store_errors: counter(
+                "basalt_ratelimit_store_errors_total",
+                "Rate-limit store calls that failed or timed out (Redis unreachable), by policy.",
+                &["policy"],
+            )?,
+            client_tokens: counter(
+                "basalt_client_tokens_total",
+                "Tokens used per client API key (input, cache reads and writes, and output, as Bedrock reports them).",
+                &["client"],
+            )?,
+        })
+    }
+
+    fn register(&self, r: &Registry) -> Result<(), prometheus::Error> {
+        r.register(Box::new(self.rejected.clone()))?;
+        r.register(Box::new(self.store_errors.clone()))?;
+        r.register(Box::new(self.client_tokens.clone()))
+    }
 }
 
 /// Retries, failover and ejection (labels: backend and route names from the config, bounded
@@ -237,6 +281,7 @@ impl Metrics {
             configured_models: configured_models(config),
             learned_models: RwLock::new(HashSet::new()),
             resilience: ResilienceMetrics::new()?,
+            limits: LimitMetrics::new()?,
             registry,
         };
         let build = IntGaugeVec::new(
@@ -256,6 +301,7 @@ impl Metrics {
         r.register(Box::new(m.open_streams.clone()))?;
         r.register(Box::new(build))?;
         m.resilience.register(r)?;
+        m.limits.register(r)?;
         Ok(m)
     }
 

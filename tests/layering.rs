@@ -11,7 +11,15 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["json", "redact", "secret"],
     &["bedrock", "error", "openai", "translate"],
-    &["auth", "config", "credentials", "logging", "metrics", "sim"],
+    &[
+        "auth",
+        "config",
+        "credentials",
+        "logging",
+        "metrics",
+        "ratelimit",
+        "sim",
+    ],
     &["proxy", "server"],
 ];
 

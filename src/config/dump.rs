@@ -89,7 +89,7 @@ pub(crate) fn config_dump(c: &Config) -> Value {
                 "target": {"route": {"name": t.name, "namespace": t.namespace, "kind": t.kind}},
                 "policy": {"backend": {"aI": {
                     "defaults": {}, "overrides": {}, "promptCaching": p.prompt_caching,
-                }}},
+                }}, "rateLimit": p.rate_limit.as_deref()},
             }));
         }
     }

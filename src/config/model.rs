@@ -241,6 +241,9 @@ pub(crate) struct Route {
     pub(crate) timeouts: Timeouts,
     /// Prompt caching of the first policy that targets this route and sets it, if any.
     pub(crate) prompt_caching: Option<PromptCaching>,
+    /// The rate limit of the first policy that targets this route and sets one, if any; shared
+    /// (one set of counters) by every route that policy targets.
+    pub(crate) rate_limit: Option<Arc<RateLimit>>,
 }
 
 impl Route {
@@ -413,6 +416,100 @@ pub(crate) struct Policy {
     pub(crate) targets: Vec<PolicyTarget>,
     /// `backend.ai.promptCaching`; `None` when the policy sets none.
     pub(crate) prompt_caching: Option<PromptCaching>,
+    /// `rateLimit`; `None` when the policy sets none.
+    pub(crate) rate_limit: Option<Arc<RateLimit>>,
+}
+
+/// A policy's `rateLimit`: who is counted, the limits, and where the counts live.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RateLimit {
+    /// `namespace/name` of the policy: names its counters (in Redis too) and `/usage`.
+    #[serde(skip)]
+    pub(crate) policy: String,
+    /// `key`: what a count belongs to.
+    pub(crate) key: RateLimitKey,
+    /// `limits`: at least one; no two of the same kind and window.
+    pub(crate) limits: Vec<Limit>,
+    /// `overrides`: per key name (a client key's entry name, or an IP address), limits that
+    /// replace `limits`; each list as checked as `limits`.
+    pub(crate) overrides: std::collections::BTreeMap<String, Vec<Limit>>,
+    /// `store.redis`; `None` counts in this process only.
+    pub(crate) redis: Option<RedisStore>,
+}
+
+/// `rateLimit.key`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum RateLimitKey {
+    /// The name of the client API key's entry (every listener has `auth.apiKeys`).
+    Client,
+    /// The client's IP address as the TCP connection shows it (`X-Forwarded-For` is not
+    /// trusted).
+    Ip,
+}
+
+/// What a limit counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum LimitKind {
+    /// Requests admitted.
+    Requests,
+    /// Tokens charged: input (cache reads and writes included) plus output, as Bedrock reports.
+    Tokens,
+}
+
+/// One `limits[]` entry: at most `amount` of `kind` per `window`. Shown as written:
+/// `{"requests": 600, "window": "60000ms"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limit {
+    /// `requests` or `tokens`.
+    pub(crate) kind: LimitKind,
+    /// The number (at least 1).
+    pub(crate) amount: u64,
+    /// `window`: from 1s to 30d, whole milliseconds.
+    pub(crate) window: Duration,
+}
+
+impl Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        let kind = match self.kind {
+            LimitKind::Requests => "requests",
+            LimitKind::Tokens => "tokens",
+        };
+        m.serialize_entry(kind, &self.amount)?;
+        m.serialize_entry("window", &format!("{}ms", self.window.as_millis()))?;
+        m.end()
+    }
+}
+
+/// `rateLimit.store.redis`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RedisStore {
+    /// The URL as configured (it may carry a password); used only to connect.
+    #[serde(skip)]
+    pub(crate) url: Secret,
+    /// The URL with any user and password replaced by `***`, for `/config_dump` and logs.
+    #[serde(rename = "url")]
+    pub(crate) shown_url: String,
+    /// `failMode`: what a request meets while Redis cannot be reached; default `open`.
+    pub(crate) fail_mode: FailMode,
+    /// `timeout`: the longest a request waits on Redis; default 50ms.
+    #[serde(with = "duration_ms")]
+    pub(crate) timeout: Duration,
+}
+
+/// `store.redis.failMode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum FailMode {
+    /// Admit the request (counted in `basalt_ratelimit_store_errors_total`).
+    Open,
+    /// Answer 503 `rate_limit_store_unavailable`.
+    Closed,
 }
 
 /// One `policies[].targetRefs[]` entry: the route a policy applies to.

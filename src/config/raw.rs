@@ -260,7 +260,50 @@ pub(crate) struct Policy {
     #[serde(default)]
     pub(crate) namespace: Option<String>,
     pub(crate) target_refs: Vec<TargetRef>,
-    pub(crate) backend: PolicyBackend,
+    #[serde(default)]
+    pub(crate) backend: Option<PolicyBackend>,
+    #[serde(default)]
+    pub(crate) rate_limit: Option<RateLimit>,
+}
+
+/// `policies[].rateLimit` (contract: "Rate limits and budgets").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RateLimit {
+    pub(crate) key: String,
+    pub(crate) limits: Vec<RateLimitEntry>,
+    #[serde(default)]
+    pub(crate) overrides: BTreeMap<String, Vec<RateLimitEntry>>,
+    #[serde(default)]
+    pub(crate) store: Option<RateLimitStore>,
+}
+
+/// One `{requests: N, window: D}` or `{tokens: N, window: D}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RateLimitEntry {
+    #[serde(default)]
+    pub(crate) requests: Option<u64>,
+    #[serde(default)]
+    pub(crate) tokens: Option<u64>,
+    pub(crate) window: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RateLimitStore {
+    #[serde(default)]
+    pub(crate) redis: Option<RedisStore>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RedisStore {
+    pub(crate) url: String,
+    #[serde(default)]
+    pub(crate) fail_mode: Option<String>,
+    #[serde(default)]
+    pub(crate) timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

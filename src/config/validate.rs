@@ -3,6 +3,7 @@
 
 mod backends;
 mod listeners;
+mod ratelimit;
 mod routes;
 mod secrets;
 #[cfg(test)]
@@ -42,7 +43,8 @@ pub(super) fn validate(file: raw::File, base: &Path) -> Result<Config, ConfigErr
     check_binds(&binds, &mut errors);
     let backends = backends(&file.backends, &secrets, base, &mut errors);
     // Policies first: routes carry the prompt-caching policy that targets them.
-    let policies = policies(&file.policies, &file.routes, &mut errors);
+    let mut policies = policies(&file.policies, &file.routes, &mut errors);
+    ratelimit::rate_limits(&file, &listeners, &mut policies, &mut errors);
     let routes = routes(&file, &backends, &policies, &mut errors);
     let server = server(file.server.as_ref(), &listeners, &mut errors);
     if !errors.is_empty() {

@@ -46,6 +46,8 @@ pub(crate) struct RequestCtx {
     pub(crate) error: Option<GatewayError>,
     /// Token usage as Bedrock reported it (`inputTokens` excludes cache reads and writes).
     pub(crate) usage: Option<TokenUsage>,
+    /// The rate limit the request was admitted by (charged when it is logged).
+    pub(crate) rate_limit: Option<super::limits::Limited>,
     /// The concurrency slot this request holds (released when the context is dropped).
     pub(crate) slot: Option<InFlight>,
     /// The request-body bytes this request holds in the process budget.
@@ -72,6 +74,7 @@ impl RequestCtx {
             status: 0,
             error: None,
             usage: None,
+            rate_limit: None,
             slot: None,
             body_bytes: None,
         }

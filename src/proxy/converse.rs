@@ -50,6 +50,7 @@ pub(crate) async fn handle<F: FrontEnd>(
     let client_model = F::model(&request).unwrap_or("");
     let entry = gw.routes.select(path, client_model)?;
     ctx.route = Some(entry.route.name.clone());
+    super::limits::admit(gw, session, ctx, entry).await?;
     // `timeouts.total` bounds the whole exchange, retries and streaming included.
     let deadline = Instant::now() + entry.route.timeouts.total;
     let no_backend = || GatewayError::Internal {
@@ -237,7 +238,8 @@ impl<F: FrontEnd> Answer<'_, '_, F> {
         ctx: &mut RequestCtx,
         call: &Call<'_>,
     ) -> Result<(), GatewayError> {
-        let adjusted = self.adjusted();
+        let mut adjusted = self.adjusted();
+        adjusted.extend(super::limits::headers(ctx));
         let answer = exchange::read_all(call.upstream, self.http, call.deadline).await?;
         let id = answer_id(F::ID_PREFIX);
         let meta = AnswerMeta {
@@ -262,7 +264,8 @@ impl<F: FrontEnd> Answer<'_, '_, F> {
         ctx: &mut RequestCtx,
         call: &Call<'_>,
     ) -> Result<Relayed, GatewayError> {
-        let adjusted = self.adjusted();
+        let mut adjusted = self.adjusted();
+        adjusted.extend(super::limits::headers(ctx));
         let id = answer_id(F::ID_PREFIX);
         let meta = AnswerMeta {
             id: &id,

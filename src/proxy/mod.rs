@@ -24,6 +24,7 @@ pub(crate) mod dispatch;
 pub(crate) mod embeddings;
 pub(crate) mod exchange;
 pub(crate) mod health;
+pub(crate) mod limits;
 pub(crate) mod models;
 pub(crate) mod observe;
 pub(crate) mod relay;
@@ -80,6 +81,15 @@ impl Gateway {
             listener.max_concurrent_requests,
             shared.metrics.in_flight.clone(),
         );
+        for limiter in shared.routes.limiters() {
+            let policy = limiter.policy().to_owned();
+            let errors = shared
+                .metrics
+                .limits
+                .store_errors
+                .with_label_values(&[&policy]);
+            limiter.count_store_errors_in(errors);
+        }
         let l = &listener.limits;
         Gateway {
             caps: RequestCaps {
@@ -124,6 +134,7 @@ impl ProxyHttp for Gateway {
 
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         // Capacity is released by the guards in `ctx` when it is dropped, panics included.
+        limits::charge(self, ctx);
         observe::record_metrics(&self.metrics, ctx);
         observe::log_access(session, ctx);
     }

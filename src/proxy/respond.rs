@@ -79,6 +79,12 @@ pub(crate) async fn error(
     if let GatewayError::MethodNotAllowed { .. } = e {
         extra.push(("allow", "POST".to_owned()));
     }
+    if let GatewayError::RateLimited {
+        retry_after_secs, ..
+    } = e
+    {
+        extra.push(("retry-after", retry_after_secs.to_string()));
+    }
     let body = error_body(api.error_shape(), e);
     json(session, e.status(), body, request_id, &extra).await
 }

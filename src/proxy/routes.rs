@@ -6,6 +6,7 @@ use super::upstream::Upstream;
 use crate::bedrock::catalog;
 use crate::config::model::{Backend, Route};
 use crate::error::GatewayError;
+use crate::ratelimit::Limiter;
 use std::sync::Arc;
 
 /// A route and the upstreams of its backends, in preference order.
@@ -16,11 +17,16 @@ pub(crate) struct RouteEntry {
     pub(crate) upstreams: Vec<Arc<Upstream>>,
     /// Each backend's health on this route, same order.
     pub(crate) health: Vec<Health>,
+    /// The rate limiter of the policy that limits this route, shared with the policy's other
+    /// routes.
+    pub(crate) limiter: Option<Arc<Limiter>>,
 }
 
 /// Every route, in file order.
 pub(crate) struct RouteTable {
     entries: Vec<RouteEntry>,
+    /// One limiter per `rateLimit` policy that targets a route.
+    limiters: Vec<Arc<Limiter>>,
 }
 
 impl RouteTable {
@@ -33,18 +39,36 @@ impl RouteTable {
                 .cloned()
                 .ok_or_else(|| format!("backend {} has no upstream", b.name))
         };
+        let mut limiters: Vec<Arc<Limiter>> = Vec::new();
         let entries = routes
             .iter()
             .map(|r| {
                 let ups: Result<Vec<_>, String> = r.backends.iter().map(|(_, b)| find(b)).collect();
+                let limiter = match &r.rate_limit {
+                    None => None,
+                    Some(rl) => match limiters.iter().find(|l| l.limits(rl)) {
+                        Some(l) => Some(l.clone()),
+                        None => {
+                            let l = Arc::new(Limiter::new(rl.clone())?);
+                            limiters.push(l.clone());
+                            Some(l)
+                        }
+                    },
+                };
                 ups.map(|upstreams| RouteEntry {
                     route: r.clone(),
                     health: upstreams.iter().map(|_| Health::default()).collect(),
                     upstreams,
+                    limiter,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(RouteTable { entries })
+        Ok(RouteTable { entries, limiters })
+    }
+
+    /// Every rate limiter (one per policy), for `/usage` and metrics.
+    pub(crate) fn limiters(&self) -> &[Arc<Limiter>] {
+        &self.limiters
     }
 
     /// Whether any route serves this path (whatever the model).

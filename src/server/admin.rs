@@ -1,6 +1,7 @@
 //! The admin listener (default 127.0.0.1:15000): `GET /config_dump` (the effective
 //! configuration, secrets never included), `GET /healthz/ready` (200 once every listener
-//! accepts) and `GET /healthz/live` (200 while the process runs; a cheap liveness probe).
+//! accepts), `GET /healthz/live` (200 while the process runs; a cheap liveness probe) and
+//! `GET /usage` (rate-limit counts per policy, key and limit; key names only).
 
 use crate::config::dump::config_dump;
 use crate::config::model::Config;
@@ -38,6 +39,16 @@ impl Admin {
         }
         serde_json::to_vec_pretty(&dump).unwrap_or_default()
     }
+
+    /// `{"policies": [{policy, key, store, keys: [{key, limits: [{kind, window, limit, used,
+    /// remaining, resetSeconds}]}]}]}`.
+    async fn usage(&self) -> Vec<u8> {
+        let mut policies = Vec::new();
+        for l in self.routes.limiters() {
+            policies.push(l.usage().await);
+        }
+        serde_json::to_vec_pretty(&serde_json::json!({ "policies": policies })).unwrap_or_default()
+    }
 }
 
 async fn all_listening(addrs: &[SocketAddr]) -> bool {
@@ -70,6 +81,7 @@ impl ServeHttp for Admin {
         let (status, body) = match path.as_str() {
             "/config_dump" => (200, self.dump()),
             "/healthz/live" => (200, b"live\n".to_vec()),
+            "/usage" => (200, self.usage().await),
             "/healthz/ready" => {
                 if all_listening(&self.listeners).await {
                     (200, b"ready\n".to_vec())
@@ -79,7 +91,7 @@ impl ServeHttp for Admin {
             }
             _ => (404, b"not found\n".to_vec()),
         };
-        let ctype = if path == "/config_dump" {
+        let ctype = if path == "/config_dump" || path == "/usage" {
             "application/json"
         } else {
             "text/plain"

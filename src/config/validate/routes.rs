@@ -22,7 +22,11 @@ pub(super) fn policies(
     let mut policies = Vec::new();
     for (i, p) in list.iter().enumerate() {
         let path = format!("policies[{i}]");
-        let prompt_caching = p.backend.ai.prompt_caching.as_ref().map(|c| PromptCaching {
+        let caching = p
+            .backend
+            .as_ref()
+            .and_then(|b| b.ai.prompt_caching.as_ref());
+        let prompt_caching = caching.map(|c| PromptCaching {
             cache_system: c.cache_system.unwrap_or(true),
             cache_messages: c.cache_messages.unwrap_or(true),
             cache_tools: c.cache_tools.unwrap_or(false),
@@ -57,6 +61,7 @@ pub(super) fn policies(
             namespace: ns(&p.namespace),
             targets,
             prompt_caching,
+            rate_limit: None,
         });
     }
     policies
@@ -117,6 +122,14 @@ pub(super) fn routes(
                     .any(|t| t.name == r.name && t.namespace == rns)
             })
             .find_map(|p| p.prompt_caching);
+        let rate_limit = policies
+            .iter()
+            .filter(|p| {
+                p.targets
+                    .iter()
+                    .any(|t| t.name == r.name && t.namespace == rns)
+            })
+            .find_map(|p| p.rate_limit.clone());
         routes.push(Route {
             name: r.name.clone(),
             namespace: rns,
@@ -126,6 +139,7 @@ pub(super) fn routes(
             failover: failover(r.failover.as_ref(), &path, errors),
             timeouts: timeouts(r.timeouts.as_ref(), &path, errors),
             prompt_caching,
+            rate_limit,
         });
     }
     routes

@@ -1,0 +1,250 @@
+//! `policies[].rateLimit`: the key, the limits and overrides (windows 1s..30d), and the Redis
+//! store (URL shown without its password, fail mode, timeout).
+
+use super::{duration_field, Zero};
+use crate::config::model::*;
+use crate::config::raw;
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shortest and longest `window`.
+const MIN_WINDOW: Duration = Duration::from_secs(1);
+const MAX_WINDOW: Duration = Duration::from_secs(30 * 24 * 3600);
+/// `store.redis.timeout` when not set, and the longest accepted.
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(50);
+const MAX_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Check each policy's `rateLimit` and set it on the validated policy of the same index.
+pub(super) fn rate_limits(
+    file: &raw::File,
+    listeners: &[(usize, Listener)],
+    policies: &mut [Policy],
+    errors: &mut Vec<String>,
+) {
+    for (i, (p, out)) in file.policies.iter().zip(policies.iter_mut()).enumerate() {
+        let Some(rl) = &p.rate_limit else { continue };
+        let path = format!("policies[{i}].rateLimit");
+        let policy = format!("{}/{}", out.namespace, out.name);
+        out.rate_limit = rate_limit(rl, &path, policy, file, listeners, errors).map(Arc::new);
+    }
+}
+
+fn rate_limit(
+    rl: &raw::RateLimit,
+    path: &str,
+    policy: String,
+    file: &raw::File,
+    listeners: &[(usize, Listener)],
+    errors: &mut Vec<String>,
+) -> Option<RateLimit> {
+    let before = errors.len();
+    let key = match rl.key.as_str() {
+        "client" => {
+            for (j, l) in file.listeners.iter().enumerate() {
+                if l.auth.is_none() {
+                    errors.push(format!(
+                        "{path}.key: `client` counts per client API key, so every listener needs \
+                         auth.apiKeys; listeners[{j}] (`{}`) has no auth",
+                        l.name
+                    ));
+                }
+            }
+            RateLimitKey::Client
+        }
+        "ip" => RateLimitKey::Ip,
+        other => {
+            errors.push(format!(
+                "{path}.key: `{other}` is not supported (client, ip)"
+            ));
+            RateLimitKey::Ip
+        }
+    };
+    let limits = limit_list(&rl.limits, &format!("{path}.limits"), errors);
+    let mut overrides = BTreeMap::new();
+    for (name, list) in &rl.overrides {
+        let p = format!("{path}.overrides.{name}");
+        check_override_key(key, name, &p, listeners, errors);
+        overrides.insert(name.clone(), limit_list(list, &p, errors));
+    }
+    let redis = rl
+        .store
+        .as_ref()
+        .and_then(|s| match &s.redis {
+            Some(r) => Some(r),
+            None => {
+                errors.push(format!("{path}.store: set `redis` or omit `store`"));
+                None
+            }
+        })
+        .map(|r| redis(r, &format!("{path}.store.redis"), errors));
+    (errors.len() == before).then_some(RateLimit {
+        policy,
+        key,
+        limits,
+        overrides,
+        redis,
+    })
+}
+
+/// An override must name something that can be a key: a configured client key entry, or an
+/// IP address.
+fn check_override_key(
+    key: RateLimitKey,
+    name: &str,
+    path: &str,
+    listeners: &[(usize, Listener)],
+    errors: &mut Vec<String>,
+) {
+    match key {
+        RateLimitKey::Client => {
+            let known = listeners.iter().any(|(_, l)| {
+                l.api_keys
+                    .as_ref()
+                    .is_some_and(|k| k.iter().any(|(n, _)| n == name))
+            });
+            if !known {
+                errors.push(format!(
+                    "{path}: no client key entry named `{name}` in any listener's auth.apiKeys"
+                ));
+            }
+        }
+        RateLimitKey::Ip => {
+            if name.parse::<IpAddr>().is_err() {
+                errors.push(format!("{path}: `{name}` is not an IP address (key: ip)"));
+            }
+        }
+    }
+}
+
+fn limit_list(list: &[raw::RateLimitEntry], path: &str, errors: &mut Vec<String>) -> Vec<Limit> {
+    if list.is_empty() {
+        errors.push(format!("{path}: at least one limit is required"));
+    }
+    let mut out: Vec<Limit> = Vec::new();
+    for (j, e) in list.iter().enumerate() {
+        let p = format!("{path}[{j}]");
+        let (kind, amount) = match (e.requests, e.tokens) {
+            (Some(n), None) => (LimitKind::Requests, n),
+            (None, Some(n)) => (LimitKind::Tokens, n),
+            _ => {
+                errors.push(format!("{p}: set exactly one of `requests` and `tokens`"));
+                continue;
+            }
+        };
+        if amount == 0 {
+            let what = if kind == LimitKind::Requests {
+                "requests"
+            } else {
+                "tokens"
+            };
+            errors.push(format!("{p}.{what}: must be at least 1"));
+        }
+        let Some(window) = window(&e.window, &format!("{p}.window"), errors) else {
+            continue;
+        };
+        if out.iter().any(|l| l.kind == kind && l.window == window) {
+            errors.push(format!(
+                "{p}: a second {kind:?} limit over the same window; keep the tighter one"
+            ));
+        }
+        out.push(Limit {
+            kind,
+            amount,
+            window,
+        });
+    }
+    out
+}
+
+/// A window: `30s`, `1m`, `1h`, `1d`, `30d` (also `100ms`-style syntax, whole milliseconds),
+/// from 1s to 30d.
+pub(super) fn window(s: &str, path: &str, errors: &mut Vec<String>) -> Option<Duration> {
+    let parsed = match s.trim().strip_suffix('d') {
+        Some(days) => days
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(|d| d.checked_mul(24 * 3600))
+            .map(Duration::from_secs),
+        None => parse_duration(s),
+    };
+    match parsed {
+        Some(d) if (MIN_WINDOW..=MAX_WINDOW).contains(&d) && d.subsec_nanos() % 1_000_000 == 0 => {
+            Some(d)
+        }
+        Some(_) => {
+            errors.push(format!(
+                "{path}: `{s}` is out of range (from 1s to 30d, whole milliseconds)"
+            ));
+            None
+        }
+        None => {
+            errors.push(format!(
+                "{path}: `{s}` is not a window like 1s, 1m, 1h or 30d"
+            ));
+            None
+        }
+    }
+}
+
+fn redis(r: &raw::RedisStore, path: &str, errors: &mut Vec<String>) -> RedisStore {
+    let shown_url = redact_url(&r.url);
+    if !(r.url.starts_with("redis://") || r.url.starts_with("rediss://")) {
+        errors.push(format!(
+            "{path}.url: `{shown_url}` is not a redis:// or rediss:// URL"
+        ));
+    } else if redis::IntoConnectionInfo::into_connection_info(r.url.as_str()).is_err() {
+        errors.push(format!(
+            "{path}.url: `{shown_url}` is not a valid Redis URL"
+        ));
+    }
+    let fail_mode = match r.fail_mode.as_deref() {
+        None | Some("open") => FailMode::Open,
+        Some("closed") => FailMode::Closed,
+        Some(other) => {
+            errors.push(format!(
+                "{path}.failMode: `{other}` is not supported (open, closed)"
+            ));
+            FailMode::Open
+        }
+    };
+    let p = format!("{path}.timeout");
+    let timeout = duration_field(
+        r.timeout.as_deref(),
+        DEFAULT_TIMEOUT,
+        Zero::Refused,
+        &p,
+        errors,
+    );
+    if timeout > MAX_TIMEOUT {
+        errors.push(format!(
+            "{p}: at most {}s (a request waits on Redis at most this long)",
+            MAX_TIMEOUT.as_secs()
+        ));
+    }
+    RedisStore {
+        url: Secret::new(r.url.clone()),
+        shown_url,
+        fail_mode,
+        timeout,
+    }
+}
+
+/// The URL with its user-info (user and password) replaced by `***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return if url.contains('@') {
+            "***".into()
+        } else {
+            url.into()
+        };
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_owned(),
+    }
+}
