@@ -29,6 +29,7 @@
 mod headers;
 mod memory;
 mod redis_store;
+mod usage;
 
 pub(crate) use headers::{go_duration, Headers};
 
@@ -36,7 +37,6 @@ use crate::config::model::{FailMode, Limit, LimitKind, RateLimit, RateLimitKey};
 use memory::MemoryStore;
 use prometheus::IntCounter;
 use redis_store::RedisStore;
-use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -218,46 +218,6 @@ impl Limiter {
         }
     }
 
-    /// `/usage` for this policy: every key with an open window, each limit's numbers.
-    pub(crate) async fn usage(&self) -> Value {
-        let counted = match &self.store {
-            Store::Memory(m) => Ok(m.snapshot(Instant::now())),
-            Store::Redis(r) => r.snapshot().await,
-        };
-        let (keys, error) = match counted {
-            Ok(k) => (k, None),
-            Err(e) => (Vec::new(), Some(e)),
-        };
-        let keys: Vec<Value> = keys
-            .into_iter()
-            .map(|(key, counts)| {
-                let limits = self.limits_for(&key);
-                let rows: Vec<Value> = limits
-                    .iter()
-                    .map(|l| {
-                        let c = counts
-                            .iter()
-                            .find(|(k, w, _)| *k == l.kind && *w == l.window);
-                        usage_row(l, c.map(|(_, _, c)| *c))
-                    })
-                    .collect();
-                json!({"key": key, "limits": rows})
-            })
-            .collect();
-        let store = if matches!(self.store, Store::Redis(_)) {
-            "redis"
-        } else {
-            "memory"
-        };
-        json!({
-            "policy": self.config.policy,
-            "key": self.config.key,
-            "store": store,
-            "error": error,
-            "keys": keys,
-        })
-    }
-
     fn store_failed(&self, e: &str) -> Result<Admission, Refusal> {
         self.log_failure(e);
         let mode = self
@@ -318,21 +278,6 @@ pub(crate) fn tightest(limits: &[Limit], counts: &[Count]) -> Admission {
         }
     }
     out
-}
-
-fn usage_row(l: &Limit, c: Option<Count>) -> Value {
-    let c = c.unwrap_or(Count {
-        used: 0,
-        reset: l.window,
-    });
-    json!({
-        "kind": l.kind,
-        "window": go_duration(l.window),
-        "limit": l.amount,
-        "used": c.used,
-        "remaining": l.amount.saturating_sub(c.used),
-        "resetSeconds": c.reset.as_secs_f64().ceil() as u64,
-    })
 }
 
 /// A bounded label naming a limit: `requests_per_60s`, `tokens_per_2592000s`.

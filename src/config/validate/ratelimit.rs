@@ -248,3 +248,151 @@ pub(crate) fn redact_url(url: &str) -> String {
         None => url.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::dump::config_dump;
+    use crate::config::load_str;
+    use crate::config::model::*;
+    use std::path::Path;
+    use std::time::Duration;
+
+    const BASE: &str = "
+listeners:
+  - {name: l, address: 127.0.0.1:8080, auth: {apiKeys: {secretRef: {name: keys}}}}
+secrets:
+  - {name: keys, stringData: {team-a: ka, team-b: kb}}
+backends:
+  - {name: b, ai: {provider: {bedrock: {region: us-east-1}}}}
+routes:
+  - {name: r, matches: [{path: {type: PathPrefix, value: /v1}}], backendRefs: [{name: b}]}
+  - {name: r2, matches: [{path: {type: PathPrefix, value: /v2}}], backendRefs: [{name: b}]}
+policies:
+  - name: p
+    targetRefs: [{kind: HTTPRoute, name: r}, {kind: HTTPRoute, name: r2}]
+    rateLimit:
+";
+
+    fn load(rate_limit: &str) -> Result<Config, Vec<String>> {
+        load_str(&format!("{BASE}{rate_limit}"), Path::new("."), &|_| None).map_err(|e| e.0)
+    }
+
+    fn errors(rate_limit: &str) -> Vec<String> {
+        load(rate_limit).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_full_policy_loads_and_is_shared_by_its_routes() {
+        let c = load(
+            "      key: client
+      limits:
+        - {requests: 600, window: 1m}
+        - {tokens: 200000, window: 1m}
+        - {tokens: 50000000, window: 30d}
+      overrides:
+        team-a: [{requests: 6000, window: 1m}]
+      store:
+        redis: {url: 'redis://user:hunter2@127.0.0.1:6379/0', failMode: closed, timeout: 20ms}
+",
+        )
+        .unwrap();
+        let rl = c.routes[0].rate_limit.clone().unwrap();
+        assert!(std::sync::Arc::ptr_eq(
+            &rl,
+            c.routes[1].rate_limit.as_ref().unwrap()
+        ));
+        assert_eq!(rl.policy, "default/p");
+        assert_eq!(rl.key, RateLimitKey::Client);
+        assert_eq!(rl.limits.len(), 3);
+        assert_eq!(rl.limits[2].window, Duration::from_secs(30 * 86400));
+        assert_eq!(rl.limits[2].kind, LimitKind::Tokens);
+        assert_eq!(rl.overrides["team-a"][0].amount, 6000);
+        let redis = rl.redis.as_ref().unwrap();
+        assert_eq!(redis.fail_mode, FailMode::Closed);
+        assert_eq!(redis.timeout, Duration::from_millis(20));
+        let dump = config_dump(&c).to_string();
+        assert!(!dump.contains("hunter2"), "{dump}");
+        assert!(dump.contains("redis://***@127.0.0.1:6379/0"), "{dump}");
+        assert!(
+            dump.contains(r#"{"requests":600,"window":"60000ms"}"#),
+            "{dump}"
+        );
+    }
+
+    #[test]
+    fn defaults_and_ip_keys() {
+        let c = load(
+            "      key: ip
+      limits: [{requests: 1, window: 1s}]
+      overrides: {'10.0.0.1': [{requests: 5, window: 1s}], '::1': [{requests: 5, window: 1s}]}
+      store: {redis: {url: 'redis://127.0.0.1:6379'}}
+",
+        )
+        .unwrap();
+        let rl = c.routes[0].rate_limit.clone().unwrap();
+        let redis = rl.redis.as_ref().unwrap();
+        assert_eq!(
+            (redis.fail_mode, redis.timeout),
+            (FailMode::Open, Duration::from_millis(50))
+        );
+    }
+
+    #[test]
+    fn every_bad_value_is_named_by_its_path() {
+        let p = "policies[0].rateLimit";
+        let cases: &[(&str, &str)] = &[
+            ("key: user\n      limits: [{requests: 1, window: 1s}]", "key: `user` is not supported (client, ip)"),
+            ("key: ip\n      limits: []", "limits: at least one limit is required"),
+            ("key: ip\n      limits: [{requests: 1, tokens: 2, window: 1s}]", "limits[0]: set exactly one of `requests` and `tokens`"),
+            ("key: ip\n      limits: [{window: 1s}]", "limits[0]: set exactly one of `requests` and `tokens`"),
+            ("key: ip\n      limits: [{requests: 0, window: 1s}]", "limits[0].requests: must be at least 1"),
+            ("key: ip\n      limits: [{tokens: 1, window: 500ms}]", "limits[0].window: `500ms` is out of range (from 1s to 30d, whole milliseconds)"),
+            ("key: ip\n      limits: [{tokens: 1, window: 31d}]", "limits[0].window: `31d` is out of range (from 1s to 30d, whole milliseconds)"),
+            ("key: ip\n      limits: [{tokens: 1, window: soon}]", "limits[0].window: `soon` is not a window like 1s, 1m, 1h or 30d"),
+            ("key: ip\n      limits: [{tokens: 1, window: 1m}, {tokens: 2, window: 60s}]", "limits[1]: a second Tokens limit over the same window; keep the tighter one"),
+            ("key: ip\n      limits: [{requests: 1, window: 1s}]\n      overrides: {bob: [{requests: 2, window: 1s}]}", "overrides.bob: `bob` is not an IP address (key: ip)"),
+            ("key: client\n      limits: [{requests: 1, window: 1s}]\n      overrides: {team-c: [{requests: 2, window: 1s}]}", "overrides.team-c: no client key entry named `team-c` in any listener's auth.apiKeys"),
+            ("key: ip\n      limits: [{requests: 1, window: 1s}]\n      store: {}", "store: set `redis` or omit `store`"),
+            ("key: ip\n      limits: [{requests: 1, window: 1s}]\n      store: {redis: {url: 'http://x:pw@h'}}", "store.redis.url: `http://***@h` is not a redis:// or rediss:// URL"),
+            ("key: ip\n      limits: [{requests: 1, window: 1s}]\n      store: {redis: {url: 'redis://h', failMode: maybe}}", "store.redis.failMode: `maybe` is not supported (open, closed)"),
+            ("key: ip\n      limits: [{requests: 1, window: 1s}]\n      store: {redis: {url: 'redis://h', timeout: 0s}}", "store.redis.timeout: `0s`: must be above 0"),
+            ("key: ip\n      limits: [{requests: 1, window: 1s}]\n      store: {redis: {url: 'redis://h', timeout: 1m}}", "store.redis.timeout: at most 10s (a request waits on Redis at most this long)"),
+        ];
+        for (yaml, want) in cases {
+            let got = errors(&format!("      {yaml}\n"));
+            let want = format!("{p}.{want}");
+            assert!(got.contains(&want), "{yaml}\n want {want}\n got {got:?}");
+        }
+        let got = errors("      key: ip\n      limits: [{requests: 1, window: 1s, burst: 3}]\n");
+        assert!(got.iter().any(|e| e.contains("burst")), "{got:?}");
+    }
+
+    #[test]
+    fn client_keys_need_auth_on_every_listener() {
+        let text = format!(
+            "{}      key: client\n      limits: [{{requests: 1, window: 1s}}]\n",
+            BASE.replace(
+                "listeners:\n",
+                "listeners:\n  - {name: open, address: 127.0.0.1:8081}\n"
+            )
+        );
+        let e = load_str(&text, Path::new("."), &|_| None).err().unwrap().0;
+        assert!(
+            e.contains(
+                &"policies[0].rateLimit.key: `client` counts per client API key, so every \
+                         listener needs auth.apiKeys; listeners[0] (`open`) has no auth"
+                    .to_owned()
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn redis_urls_are_shown_without_credentials() {
+        use super::redact_url;
+        assert_eq!(redact_url("redis://:pw@h:6379/0"), "redis://***@h:6379/0");
+        assert_eq!(redact_url("rediss://u:p@w@h/0?x=@"), "rediss://***@h/0?x=@");
+        assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
+        assert_eq!(redact_url("pw@h"), "***");
+    }
+}
