@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -269,6 +270,7 @@ def test_tokens_are_charged_after_a_stream_and_stop_the_key(gateways):
         rows = [r for k in g.usage()["policies"][0]["keys"] for r in k["limits"] if r["kind"] == "tokens"]
         return rows and rows[0]["used"]
     assert wait_for(used) == tokens, "charged exactly Bedrock's input + output tokens"
+    assert g.metric("basalt_client_tokens_total", client="team-a") == tokens
     status, h, body = g.chat()
     assert status == 429
     assert json.loads(body)["error"]["type"] == "tokens"
@@ -366,3 +368,31 @@ def test_redis_round_trip_cost_is_small(gateways, redis):
     d = (p50(red) - p50(mem)) * 1000
     print(f"redis store adds {d:.3f} ms p50")
     assert d < 2.0
+
+
+def test_concurrent_requests_on_two_replicas_admit_exactly_the_limit(gateways, redis):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rl = limits("{requests: 20, window: 1m}", store=redis_store(redis.url, timeout="1s"))
+    a, b = gateways(rl), gateways(rl)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(lambda i: (a if i % 2 else b).chat()[0], range(60)))
+    assert statuses.count(200) == 20 and statuses.count(429) == 40, statuses
+
+
+def test_a_hung_redis_delays_no_request_past_the_timeout(gateways, redis):
+    """Redis stopped with SIGSTOP: connections stay open but nothing answers. With failMode open
+    and timeout 50ms each request is admitted after at most the timeout (bound: 1 s each,
+    generous for this shared VM; the simulator answers in milliseconds)."""
+    g = gateways(limits("{requests: 100, window: 1m}", store=redis_store(redis.url, "open", "50ms")))
+    assert g.chat()[1].get("x-ratelimit-remaining-requests") == "99"
+    redis.proc.send_signal(signal.SIGSTOP)
+    try:
+        for _ in range(3):
+            t = time.perf_counter()
+            status, h, _ = g.chat()
+            assert status == 200 and "x-ratelimit-remaining-requests" not in h
+            assert time.perf_counter() - t < 1.0
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
+    assert wait_for(lambda: g.chat()[1].get("x-ratelimit-remaining-requests"), timeout=10)
