@@ -83,13 +83,18 @@ pub(crate) fn config_dump(c: &Config) -> Value {
                     p.namespace, p.name, t.namespace, t.name
                 )
             };
+            let mut policy = json!({"backend": {"aI": {
+                "defaults": {}, "overrides": {}, "promptCaching": p.prompt_caching,
+            }}});
+            // Only when set: the guide's queries compare the policy object whole.
+            if let Some(rl) = p.rate_limit.as_deref() {
+                policy["rateLimit"] = serde_json::to_value(rl).unwrap_or(Value::Null);
+            }
             policies.push(json!({
                 "key": key,
                 "name": name(policy_kind, &p.name, &p.namespace),
                 "target": {"route": {"name": t.name, "namespace": t.namespace, "kind": t.kind}},
-                "policy": {"backend": {"aI": {
-                    "defaults": {}, "overrides": {}, "promptCaching": p.prompt_caching,
-                }}, "rateLimit": p.rate_limit.as_deref()},
+                "policy": policy,
             }));
         }
     }
