@@ -196,6 +196,7 @@ fn models_lists_exact_match_models_then_fixed_backend_models() {
             entry("amazon.nova-micro-v1:0", "amazon"),
             entry("amazon.nova-pro-v1:0", "amazon"),
             entry("amazon.nova-lite-v1:0", "amazon"),
+            entry("amazon.nova-2-multimodal-embeddings-v1:0", "amazon"),
         ]})
     );
 }

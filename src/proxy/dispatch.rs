@@ -6,7 +6,7 @@
 use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::{self, downstream};
-use super::{body, client_auth, converse, embeddings, models, Gateway};
+use super::{body, client_auth, converse, embeddings, limits, models, Gateway};
 use crate::error::GatewayError;
 use crate::translate::chat::Chat;
 use pingora::prelude::*;
@@ -23,7 +23,7 @@ pub(crate) async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut Request
         session.set_keepalive(None);
         Ok(())
     } else {
-        respond::error(session, &e, &ctx.request_id, ctx.api).await
+        respond::error(session, &e, &ctx.request_id, ctx.api, limits::headers(ctx)).await
     };
     ctx.error = Some(e);
     result

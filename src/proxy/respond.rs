@@ -65,17 +65,20 @@ pub(crate) async fn sse_header(
         .map_err(|e| downstream(&e))
 }
 
-/// Write an error in the shape of the client's API.
+/// Write an error in the shape of the client's API, with `headers` (the rate-limit standing,
+/// when the route has limits) added.
 pub(crate) async fn error(
     session: &mut Session,
     e: &GatewayError,
     request_id: &str,
     api: Api,
+    headers: Vec<(&'static str, String)>,
 ) -> Result<()> {
-    let mut extra = vec![(
+    let mut extra = headers;
+    extra.push((
         "x-should-retry",
         if e.retryable() { "true" } else { "false" }.to_owned(),
-    )];
+    ));
     if let GatewayError::MethodNotAllowed { .. } = e {
         extra.push(("allow", "POST".to_owned()));
     }
