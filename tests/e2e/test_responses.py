@@ -210,3 +210,12 @@ def test_metrics_recorded(rc, rstack):
         text = r.read().decode()
     usage = [l for l in text.splitlines() if l.startswith("gen_ai_client_token_usage") and 'route="responses"' in l]
     assert usage, "token usage recorded for the responses route"
+
+
+def test_exception_mid_stream_is_error_then_failed(rc):
+    events = list(rc.responses.create(model="amazon.nova-micro-v1:0", stream=True,
+                                      input="Stream then fail [sim:stream-error=modelStreamErrorException]"))
+    kinds = [e.type for e in events]
+    assert "response.output_text.delta" in kinds
+    assert kinds[-2:] == ["error", "response.failed"]
+    assert events[-1].response.status == "failed" and events[-1].response.error.message

@@ -1,6 +1,6 @@
 //! The OpenAI Responses API's wire types (downstream side): the request as clients send it
 //! ([`request`]) and the `response` object and stream events sent back ([`response`]). Errors use
-//! the OpenAI error body ([`super::error_body`]). No translation logic lives here.
+//! the OpenAI error body (`openai::error_body`). No translation logic lives here.
 
 pub mod request;
 pub mod response;

@@ -1,7 +1,7 @@
 //! Responses `instructions` + `input` (a string or items) → Converse system blocks and
 //! alternating turns: messages by role, `function_call` → `toolUse`, `function_call_output` →
 //! `toolResult`, `reasoning` with basalt's `encrypted_content` → signed reasoning (see
-//! [`super::replay`]). Items that need server-side state (`item_reference`) or built-in tools
+//! `replay`). Items that need server-side state (`item_reference`) or built-in tools
 //! are refused by name.
 
 use super::replay;

@@ -1,7 +1,7 @@
-//! The OpenAI Responses API (stateless) as a [`FrontEnd`](super::frontend::FrontEnd): request →
-//! Converse ([`request`], with [`input`] items and [`tools`]), Converse → `response`
+//! The OpenAI Responses API (stateless) as a [`FrontEnd`]: request →
+//! Converse ([`request`], with `input` items and `tools`), Converse → `response`
 //! ([`response`]) and ConverseStream → Responses events ([`stream`]); output items are built
-//! alike on both paths ([`items`]); reasoning replays through `encrypted_content` ([`replay`]).
+//! alike on both paths (`items`); reasoning replays through `encrypted_content` (`replay`).
 
 pub(crate) mod input;
 pub(crate) mod items;
