@@ -68,12 +68,10 @@ async fn route(
         Api::Chat => converse::handle::<Chat>(gw, session, ctx, &path, body).await,
         Api::Embeddings => embeddings::handle(gw, session, ctx, &path, body).await,
         Api::Responses => converse::handle::<Responses>(gw, session, ctx, &path, body).await,
-        Api::Messages | Api::CountTokens | Api::Models => {
-            Err(GatewayError::NotFound {
-                method: method.to_string(),
-                path,
-            })
-        }
+        Api::Messages | Api::CountTokens | Api::Models => Err(GatewayError::NotFound {
+            method: method.to_string(),
+            path,
+        }),
     }
 }
 
