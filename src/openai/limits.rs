@@ -183,7 +183,8 @@ fn counted_here(stack: &[Frame]) -> Option<Counted> {
 
 fn key(raw: &[u8]) -> Key {
     match raw {
-        b"messages" => Key::Messages,
+        // `input`: the Responses API's items, capped as messages.
+        b"messages" | b"input" => Key::Messages,
         b"tools" | b"functions" => Key::Tools,
         b"content" => Key::Content,
         _ if raw.contains(&b'\\') => Key::Escaped,

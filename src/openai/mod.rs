@@ -6,6 +6,7 @@ pub mod embeddings;
 mod limits;
 mod request;
 mod response;
+pub mod responses;
 
 pub use limits::{exceeded as caps_exceeded, Counted, RequestCaps};
 pub use request::*;
@@ -71,10 +72,12 @@ pub(crate) fn parse_chat_request_with(
             Some(what.param()),
         ));
     }
-    parse_unchecked(body)
+    parse_json(body)
 }
 
-fn parse_unchecked(body: &[u8]) -> Result<ChatRequest<'_>, GatewayError> {
+/// Parse a JSON object body into `T` (a request type borrowing from it); errors name the JSON
+/// path at fault.
+pub(crate) fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, GatewayError> {
     // serde would accept a JSON array for a struct (fields by position): require an object.
     match body.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {}
@@ -92,13 +95,13 @@ fn parse_unchecked(body: &[u8]) -> Result<ChatRequest<'_>, GatewayError> {
     // Fast path without path tracking (it costs ~8 % of parsing); on failure, parse again with
     // serde_path_to_error only to name where the error is.
     let mut de = serde_json::Deserializer::from_slice(body);
-    if let Ok(req) = ChatRequest::deserialize(&mut de) {
+    if let Ok(req) = T::deserialize(&mut de) {
         if de.end().is_ok() {
             return Ok(req);
         }
     }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let req: ChatRequest = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let req: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let message = if path.is_empty() || path == "." || path == "?" {

@@ -9,6 +9,7 @@ use super::respond::{self, downstream};
 use super::{body, client_auth, converse, embeddings, limits, models, Gateway};
 use crate::error::GatewayError;
 use crate::translate::chat::Chat;
+use crate::translate::responses::Responses;
 use pingora::prelude::*;
 
 /// Serve one request. Every error is answered as an error body — except a client that is gone
@@ -66,12 +67,11 @@ async fn route(
     match ctx.api {
         Api::Chat => converse::handle::<Chat>(gw, session, ctx, &path, body).await,
         Api::Embeddings => embeddings::handle(gw, session, ctx, &path, body).await,
-        Api::Messages | Api::CountTokens | Api::Responses | Api::Models => {
-            Err(GatewayError::NotFound {
-                method: method.to_string(),
-                path,
-            })
-        }
+        Api::Responses => converse::handle::<Responses>(gw, session, ctx, &path, body).await,
+        Api::Messages | Api::CountTokens | Api::Models => Err(GatewayError::NotFound {
+            method: method.to_string(),
+            path,
+        }),
     }
 }
 

@@ -4,10 +4,13 @@
 //! on Converse once, for all of them. The golden tests in `tests/fixtures/` point here.
 
 pub(crate) mod affinity;
+pub(crate) mod blocks;
 pub mod caching;
 pub mod chat;
 pub mod embeddings;
 pub(crate) mod family;
 pub mod frontend;
 pub mod names;
+pub(crate) mod params;
 pub(crate) mod reasoning;
+pub mod responses;

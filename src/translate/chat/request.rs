@@ -5,27 +5,16 @@ use super::ChatAnswer;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;
 use crate::openai as oa;
+use crate::translate::blocks::{
+    check_base64, conversation_shape, document, image_block, is_blank, parse_arguments, static_raw,
+    Turns, EMPTY_OBJECT_SCHEMA,
+};
 use crate::translate::caching;
 use crate::translate::frontend::{RequestContext, Translated};
 use crate::translate::names::{tool_id, ToolNames};
+use crate::translate::params;
 use crate::translate::reasoning;
-use serde_json::value::RawValue;
 use std::borrow::Cow;
-
-/// Text placed before a conversation that starts with an assistant turn (Bedrock requires the
-/// first message to be a user message).
-pub(crate) const LEADING_USER_TEXT: &str = ".";
-/// Text placed in a user turn that carries a document but no text (Bedrock requires one).
-pub(crate) const DOCUMENT_ONLY_TEXT: &str = "(see the attached document)";
-
-const EMPTY_OBJECT_SCHEMA: &str = r#"{"type":"object","properties":{}}"#;
-const OBJECT_SCHEMA: &str = r#"{"type":"object"}"#;
-const EMPTY_INPUT: &str = "{}";
-
-fn static_raw(s: &'static str) -> &'static RawValue {
-    // The constants above are valid JSON; the fallback exists only so that this cannot panic.
-    serde_json::from_str(s).unwrap_or(RawValue::NULL)
-}
 
 /// Translate a parsed OpenAI request.
 pub fn translate<'a>(
@@ -189,26 +178,8 @@ fn inference_config<'a>(
         Some(m) => Some(m as u64),
         None => None,
     };
-    let temperature = match req.temperature {
-        Some(t) if !(0.0..=2.0).contains(&t) => {
-            return Err(GatewayError::invalid(
-                format!("`temperature` must be between 0 and 2, got {t}"),
-                Some("temperature"),
-            ))
-        }
-        // OpenAI allows 0..2, Bedrock 0..1: values above 1 are clamped to 1.
-        Some(t) => Some(t.min(1.0)),
-        None => None,
-    };
-    let top_p = match req.top_p {
-        Some(p) if !(0.0..=1.0).contains(&p) => {
-            return Err(GatewayError::invalid(
-                format!("`top_p` must be between 0 and 1, got {p}"),
-                Some("top_p"),
-            ))
-        }
-        other => other,
-    };
+    let temperature = params::temperature(req.temperature)?;
+    let top_p = params::top_p(req.top_p)?;
     let stop_sequences = match &req.stop {
         None => Vec::new(),
         Some(oa::Stop::One(s)) => non_empty(s).into_iter().collect(),
@@ -462,26 +433,6 @@ fn tool_specs<'a>(
     tools
 }
 
-/// Builds alternating messages: merges consecutive same-role turns.
-struct Turns<'a> {
-    messages: Vec<cv::Message<'a>>,
-}
-
-impl<'a> Turns<'a> {
-    fn push(&mut self, role: cv::Role, blocks: Vec<cv::ContentBlock<'a>>) {
-        if blocks.is_empty() {
-            return;
-        }
-        match self.messages.last_mut() {
-            Some(last) if last.role == role => last.content.extend(blocks),
-            _ => self.messages.push(cv::Message {
-                role,
-                content: blocks,
-            }),
-        }
-    }
-}
-
 type Converted<'a> = (Vec<cv::SystemBlock<'a>>, Vec<cv::Message<'a>>);
 
 /// OpenAI messages → Bedrock system blocks and alternating user/assistant turns.
@@ -528,30 +479,6 @@ fn convert_messages<'a>(
     Ok((system, conversation_shape(turns.messages)?))
 }
 
-/// Bedrock's rules on the whole conversation: at least one turn, a user turn first, and text
-/// beside every document.
-fn conversation_shape(
-    mut messages: Vec<cv::Message<'_>>,
-) -> Result<Vec<cv::Message<'_>>, GatewayError> {
-    if messages.is_empty() {
-        return Err(GatewayError::invalid(
-            "`messages` must contain at least one user or assistant message with content",
-            Some("messages"),
-        ));
-    }
-    if messages[0].role == cv::Role::Assistant {
-        messages.insert(
-            0,
-            cv::Message {
-                role: cv::Role::User,
-                content: vec![cv::ContentBlock::Text(Cow::Borrowed(LEADING_USER_TEXT))],
-            },
-        );
-    }
-    add_document_text(&mut messages);
-    Ok(messages)
-}
-
 /// A system/developer message's text parts → system blocks, each followed by the cache point
 /// its hint asks for.
 fn push_system<'a>(
@@ -576,28 +503,6 @@ fn legacy_call_id<'a>(legacy_calls: &mut Vec<(&'a str, String)>, name: &str) -> 
         Some(p) => Cow::Owned(legacy_calls.remove(p).1),
         None => Cow::Owned(format!("call_fn_{}", tool_id(name))),
     }
-}
-
-/// A user turn holding a document needs a text block too: add a placeholder where missing.
-fn add_document_text(messages: &mut [cv::Message<'_>]) {
-    for m in messages.iter_mut().filter(|m| m.role == cv::Role::User) {
-        let has_doc = m
-            .content
-            .iter()
-            .any(|b| matches!(b, cv::ContentBlock::Document(_)));
-        let has_text = m
-            .content
-            .iter()
-            .any(|b| matches!(b, cv::ContentBlock::Text(_)));
-        if has_doc && !has_text {
-            m.content
-                .push(cv::ContentBlock::Text(Cow::Borrowed(DOCUMENT_ONLY_TEXT)));
-        }
-    }
-}
-
-fn is_blank(s: &str) -> bool {
-    s.trim().is_empty()
 }
 
 /// Text of a system/developer/tool message: a string or text parts; blank parts dropped.
@@ -733,128 +638,6 @@ fn user_blocks<'a>(
     Ok(out)
 }
 
-fn check_base64(data: &str, at: &dyn Fn() -> String) -> Result<(), GatewayError> {
-    let ok = !data.is_empty()
-        && data
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
-    if ok {
-        Ok(())
-    } else {
-        Err(GatewayError::invalid(
-            "data is not valid base64",
-            Some(&at()),
-        ))
-    }
-}
-
-/// Split `data:<mime>[;params];base64,<data>`.
-fn parse_data_url(url: &str) -> Option<(&str, &str)> {
-    let rest = url.strip_prefix("data:")?;
-    let (meta, data) = rest.split_once(',')?;
-    let mut fields = meta.split(';');
-    let mime = fields.next()?;
-    if !fields.any(|f| f.eq_ignore_ascii_case("base64")) {
-        return None;
-    }
-    Some((mime, data))
-}
-
-fn image_block<'a>(
-    url: &'a str,
-    at: &dyn Fn() -> String,
-) -> Result<cv::ContentBlock<'a>, GatewayError> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        return Err(GatewayError::unsupported(
-            at(),
-            "remote image URLs are not supported: Bedrock accepts inline images only; send the image as a base64 `data:` URL",
-        ));
-    }
-    let (mime, data) = parse_data_url(url).ok_or_else(|| {
-        GatewayError::invalid(
-            "image_url must be a base64 `data:image/<format>;base64,...` URL",
-            Some(&at()),
-        )
-    })?;
-    let format = match mime.to_ascii_lowercase().as_str() {
-        "image/png" => "png",
-        "image/jpeg" | "image/jpg" => "jpeg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        other => {
-            return Err(GatewayError::invalid(
-                format!("image type `{other}` is not supported (png, jpeg, gif, webp)"),
-                Some(&at()),
-            ))
-        }
-    };
-    check_base64(data, at)?;
-    Ok(cv::ContentBlock::Image(cv::Image {
-        format,
-        source: cv::BytesSource { bytes: data },
-    }))
-}
-
-fn document_format(mime: Option<&str>, filename: Option<&str>) -> Option<&'static str> {
-    let by_mime = mime.and_then(|m| {
-        Some(match m.to_ascii_lowercase().as_str() {
-            "application/pdf" => "pdf",
-            "text/csv" => "csv",
-            "application/msword" => "doc",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => "docx",
-            "application/vnd.ms-excel" => "xls",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
-            "text/html" => "html",
-            "text/plain" => "txt",
-            "text/markdown" => "md",
-            _ => return None,
-        })
-    });
-    by_mime.or_else(|| {
-        let ext = filename?.rsplit_once('.')?.1.to_ascii_lowercase();
-        Some(match ext.as_str() {
-            "pdf" => "pdf",
-            "csv" => "csv",
-            "doc" => "doc",
-            "docx" => "docx",
-            "xls" => "xls",
-            "xlsx" => "xlsx",
-            "html" | "htm" => "html",
-            "txt" => "txt",
-            "md" | "markdown" => "md",
-            _ => return None,
-        })
-    })
-}
-
-/// Bedrock document names: alphanumerics, single spaces, hyphens, parentheses, square brackets.
-fn document_name(filename: Option<&str>) -> String {
-    let stem = filename
-        .map(|f| f.rsplit_once('.').map(|(s, _)| s).unwrap_or(f))
-        .unwrap_or("");
-    let mut name = String::with_capacity(stem.len().min(200));
-    for c in stem.chars() {
-        let c = if c.is_ascii_alphanumeric() || matches!(c, '-' | '(' | ')' | '[' | ']') {
-            c
-        } else {
-            ' '
-        };
-        if c == ' ' && (name.is_empty() || name.ends_with(' ')) {
-            continue;
-        }
-        name.push(c);
-        if name.len() >= 190 {
-            break;
-        }
-    }
-    let name = name.trim_end().to_owned();
-    if name.is_empty() {
-        "document".to_owned()
-    } else {
-        name
-    }
-}
-
 fn document_block<'a>(
     file: &'a oa::FilePart<'a>,
     at: &dyn Fn() -> String,
@@ -867,41 +650,7 @@ fn document_block<'a>(
         };
         return Err(GatewayError::unsupported(at(), msg));
     };
-    let (mime, data) = match parse_data_url(file_data) {
-        Some((mime, data)) => (Some(mime), data),
-        None => (None, file_data),
-    };
-    let format = document_format(mime, file.filename.as_deref()).ok_or_else(|| {
-        GatewayError::invalid(
-            "unsupported document type (pdf, csv, doc, docx, xls, xlsx, html, txt, md)",
-            Some(&at()),
-        )
-    })?;
-    check_base64(data, at)?;
-    Ok(cv::ContentBlock::Document(cv::Document {
-        format,
-        name: document_name(file.filename.as_deref()),
-        source: cv::BytesSource { bytes: data },
-    }))
-}
-
-fn parse_arguments<'a>(args: &'a str, at: &str) -> Result<&'a RawValue, GatewayError> {
-    if is_blank(args) {
-        return Ok(static_raw(EMPTY_INPUT));
-    }
-    let raw: &RawValue = serde_json::from_str(args).map_err(|e| {
-        GatewayError::invalid(
-            format!("tool call arguments must be a JSON object: {e}"),
-            Some(at),
-        )
-    })?;
-    if !raw.get().trim_start().starts_with('{') {
-        return Err(GatewayError::invalid(
-            "tool call arguments must be a JSON object",
-            Some(at),
-        ));
-    }
-    Ok(raw)
+    document(file_data, file.filename.as_deref(), at)
 }
 
 /// An assistant turn → Bedrock blocks: replayed reasoning, text, then tool calls.
@@ -1078,34 +827,17 @@ fn tool_result<'a>(
 fn output_config<'a>(
     req: &'a oa::ChatRequest<'a>,
 ) -> Result<Option<cv::OutputConfig<'a>>, GatewayError> {
-    let object_schema = || cv::TextFormat {
-        kind: "json_schema",
-        structure: cv::TextStructure {
-            json_schema: cv::JsonSchema {
-                schema: OBJECT_SCHEMA.to_owned(),
-                name: None,
-                description: None,
-            },
-        },
-    };
+    let object_schema = || params::json_schema_format(None, None, None);
     let text_format = match &req.response_format {
         None => None,
         Some(rf) => match (rf.kind.as_ref(), &rf.json_schema) {
             ("text", _) => None,
             ("json_object", _) => Some(object_schema()),
-            ("json_schema", Some(js)) => Some(cv::TextFormat {
-                kind: "json_schema",
-                structure: cv::TextStructure {
-                    json_schema: cv::JsonSchema {
-                        schema: js
-                            .schema
-                            .map(|s| s.get().to_owned())
-                            .unwrap_or_else(|| OBJECT_SCHEMA.to_owned()),
-                        name: Some(js.name.as_ref()),
-                        description: js.description.as_deref(),
-                    },
-                },
-            }),
+            ("json_schema", Some(js)) => Some(params::json_schema_format(
+                js.schema,
+                Some(js.name.as_ref()),
+                js.description.as_deref(),
+            )),
             ("json_schema", None) => {
                 return Err(GatewayError::invalid(
                     "`response_format.json_schema` is required when type is json_schema",
@@ -1131,50 +863,9 @@ fn output_config<'a>(
 fn request_metadata<'a>(
     req: &'a oa::ChatRequest<'a>,
 ) -> Result<Option<&'a std::collections::BTreeMap<String, String>>, GatewayError> {
-    let Some(md) = &req.metadata else {
-        return Ok(None);
-    };
-    if md.is_empty() {
-        return Ok(None);
-    }
-    if md.len() > 16 {
-        return Err(GatewayError::invalid(
-            "`metadata` may hold at most 16 entries (Bedrock requestMetadata)",
-            Some("metadata"),
-        ));
-    }
-    for (k, v) in md {
-        let key_ok = !k.is_empty()
-            && k.len() <= 256
-            && k.chars().all(|c| {
-                c.is_ascii_alphanumeric() || c.is_whitespace() || ":_@$#=/+,-.".contains(c)
-            });
-        if !key_ok {
-            return Err(GatewayError::invalid(
-                format!("`metadata` key `{k}` is not accepted by Bedrock (1-256 chars of letters, digits, spaces and :_@$#=/+,-.)"),
-                Some("metadata"),
-            ));
-        }
-        if v.len() > 256 {
-            return Err(GatewayError::invalid(
-                format!("`metadata` value of `{k}` is longer than Bedrock's 256 characters"),
-                Some("metadata"),
-            ));
-        }
-    }
-    Ok(Some(md))
+    params::request_metadata(req.metadata.as_ref())
 }
 
 fn service_tier(req: &oa::ChatRequest<'_>) -> Result<Option<cv::ServiceTier>, GatewayError> {
-    Ok(match req.service_tier.as_deref() {
-        None | Some("auto") | Some("default") => None,
-        Some("priority") => Some(cv::ServiceTier { kind: "priority" }),
-        Some("flex") => Some(cv::ServiceTier { kind: "flex" }),
-        Some(other) => {
-            return Err(GatewayError::unsupported(
-                "service_tier",
-                format!("service_tier `{other}` is not available on Bedrock (auto, default, priority, flex)"),
-            ))
-        }
-    })
+    params::service_tier(req.service_tier.as_deref())
 }
