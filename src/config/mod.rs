@@ -5,7 +5,7 @@
 pub(crate) mod dump;
 pub mod model;
 pub(crate) mod raw;
-mod tls;
+pub(crate) mod tls;
 mod validate;
 
 use crate::secret::Secret;

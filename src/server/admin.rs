@@ -1,7 +1,8 @@
 //! The admin listener (default 127.0.0.1:15000): `GET /config_dump` (the effective
 //! configuration, secrets never included) and `GET /healthz/ready` (200 once every listener
-//! accepts).
+//! accepts; 503 from the moment a drain starts).
 
+use super::lifecycle::Lifecycle;
 use crate::config::dump::config_dump;
 use crate::config::model::Config;
 use crate::proxy::routes::RouteTable;
@@ -19,12 +20,14 @@ pub(crate) struct Admin {
     dump: Value,
     routes: Arc<RouteTable>,
     listeners: Vec<SocketAddr>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl Admin {
     /// The admin app for a validated config and the live route table.
-    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>) -> Self {
+    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>, lifecycle: Arc<Lifecycle>) -> Self {
         Admin {
+            lifecycle,
             dump: config_dump(config),
             routes,
             listeners: config.listeners.iter().map(|l| l.address).collect(),
@@ -70,7 +73,9 @@ impl ServeHttp for Admin {
         let (status, body) = match path.as_str() {
             "/config_dump" => (200, self.dump()),
             "/healthz/ready" => {
-                if all_listening(&self.listeners).await {
+                if self.lifecycle.draining() {
+                    (503, b"draining\n".to_vec())
+                } else if all_listening(&self.listeners).await {
                     (200, b"ready\n".to_vec())
                 } else {
                     (503, b"not ready\n".to_vec())

@@ -2,7 +2,7 @@
 //! check that no two of them listen on the same port.
 
 use super::secrets::{client_keys, Secrets};
-use super::{check_unique, limit, ns, resolve};
+use super::{check_unique, duration_field, limit, ns, resolve, Zero};
 use crate::config::model::*;
 use crate::config::raw;
 use crate::config::tls;
@@ -91,6 +91,7 @@ fn listener(
         ),
         max_tools: get(raw.and_then(|l| l.max_tools), DEFAULT_MAX_TOOLS, "maxTools"),
     };
+    let conn = conn_limits(raw, path, errors);
     Some(Listener {
         name: l.name.clone(),
         namespace: ns(&l.namespace),
@@ -100,7 +101,54 @@ fn listener(
         max_body_bytes,
         max_concurrent_requests,
         limits,
+        conn,
     })
+}
+
+/// `limits.{headerTimeout, idleTimeout, maxConnections, maxHeaderBytes}`: durations above 0,
+/// counts at least 1, and a head limit of at least 1 KiB (a real client's head fits).
+fn conn_limits(raw: Option<&raw::Limits>, path: &str, errors: &mut Vec<String>) -> ConnLimits {
+    let key = |k: &str| format!("{path}.limits.{k}");
+    let dur = |v: Option<&String>, default, k: &str, errors: &mut Vec<String>| {
+        duration_field(
+            v.map(|s| s.as_str()),
+            default,
+            Zero::Refused,
+            &key(k),
+            errors,
+        )
+    };
+    let header_timeout = dur(
+        raw.and_then(|l| l.header_timeout.as_ref()),
+        DEFAULT_HEADER_TIMEOUT,
+        "headerTimeout",
+        errors,
+    );
+    let idle_timeout = dur(
+        raw.and_then(|l| l.idle_timeout.as_ref()),
+        DEFAULT_IDLE_TIMEOUT,
+        "idleTimeout",
+        errors,
+    );
+    let max_connections = limit(
+        raw.and_then(|l| l.max_connections),
+        DEFAULT_MAX_CONNECTIONS,
+        &key("maxConnections"),
+        errors,
+    );
+    let max_header_bytes = match raw.and_then(|l| l.max_header_bytes) {
+        Some(n) if n < 1024 => {
+            errors.push(format!("{}: must be at least 1024", key("maxHeaderBytes")));
+            DEFAULT_MAX_HEADER_BYTES
+        }
+        v => limit(v, DEFAULT_MAX_HEADER_BYTES, &key("maxHeaderBytes"), errors),
+    };
+    ConnLimits {
+        header_timeout,
+        idle_timeout,
+        max_connections,
+        max_header_bytes,
+    }
 }
 
 fn parse_addr(s: &str, path: &str, errors: &mut Vec<String>) -> Option<SocketAddr> {

@@ -1,0 +1,461 @@
+//! The downstream connection guard: a wrapper around each accepted HTTP/1 stream that enforces
+//! the request-head limits Pingora 0.9.1 has no hook for — the whole head within
+//! `headerTimeout` (slowloris; 408 and close), at most `maxHeaderBytes` (431), a request line of
+//! at most [`MAX_REQUEST_LINE`] bytes (414), at most [`MAX_HEADER_COUNT`] header lines (431) —
+//! and closes a kept-alive connection that stays idle for `idleTimeout`. The request path tells
+//! the guard when a head was parsed ([`head_parsed`]) and when its answer is done
+//! ([`request_done`]); between the two the guard only passes bytes through.
+
+use crate::config::model::ConnLimits;
+use pingora::protocols::{
+    GetProxyDigest, GetSocketDigest, GetTimingDigest, Peek, Shutdown, Ssl, Stream, UniqueID,
+    UniqueIDType,
+};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{sleep, Instant, Sleep};
+
+/// Longest request line (method, URL, version) accepted; past it 414.
+pub(crate) const MAX_REQUEST_LINE: usize = 8 * 1024;
+/// Most header lines one request head may carry; past it 431.
+pub(crate) const MAX_HEADER_COUNT: usize = 100;
+
+const NO_SIGNAL: u8 = 0;
+const HEAD_PARSED: u8 = 1;
+const REQUEST_DONE: u8 = 2;
+
+/// Where the connection is in its request cycle.
+#[derive(Debug)]
+enum Phase {
+    /// No byte of the next head yet: the deadline is `headerTimeout` from the accept (first
+    /// request) or `idleTimeout` from the last answer (kept alive); past it, a silent close.
+    Waiting { first: bool },
+    /// Reading a head: its bytes are counted and scanned; past the deadline, 408.
+    Head,
+    /// The head was read: bytes pass through (Pingora's and the request path's own timeouts
+    /// apply to bodies).
+    Body,
+    /// Writing a final error answer before failing the read.
+    Rejecting { answer: Vec<u8>, written: usize },
+    /// Closed by a limit: every read fails.
+    Closed,
+}
+
+/// Scans a request head as its bytes arrive: where it ends, how long the request line is, how
+/// many header lines it has.
+#[derive(Debug, Default)]
+struct HeadScan {
+    bytes: usize,
+    line_len: usize,
+    lines: usize,
+    seen_content: bool,
+    blank: bool,
+}
+
+/// Why a head is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    TooLarge,
+    TooManyHeaders,
+    UriTooLong,
+}
+
+impl HeadScan {
+    /// Feed bytes; `Ok(Some(n))` when the head ends after the first `n` of them.
+    fn feed(&mut self, bytes: &[u8], max_bytes: usize) -> Result<Option<usize>, Refusal> {
+        for (i, &b) in bytes.iter().enumerate() {
+            self.bytes += 1;
+            if self.bytes > max_bytes {
+                // A request line that alone fills the head limit is a URI too long.
+                return Err(if self.lines == 0 {
+                    Refusal::UriTooLong
+                } else {
+                    Refusal::TooLarge
+                });
+            }
+            match b {
+                b'\n' => {
+                    if self.blank && self.seen_content {
+                        return Ok(Some(i + 1));
+                    }
+                    if self.seen_content {
+                        self.lines += 1;
+                        if self.lines > MAX_HEADER_COUNT + 1 {
+                            return Err(Refusal::TooManyHeaders);
+                        }
+                    }
+                    self.blank = true;
+                    self.line_len = 0;
+                }
+                b'\r' => {}
+                _ => {
+                    self.blank = false;
+                    self.seen_content = true;
+                    self.line_len += 1;
+                    if self.lines == 0 && self.line_len > MAX_REQUEST_LINE {
+                        return Err(Refusal::UriTooLong);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// An accepted downstream stream with the head limits applied (HTTP/1), or passed through
+/// untouched (HTTP/2, whose frames carry their own limits).
+#[derive(Debug)]
+pub(crate) struct Guarded {
+    inner: Stream,
+    limits: ConnLimits,
+    http1: bool,
+    phase: Phase,
+    scan: HeadScan,
+    deadline: Pin<Box<Sleep>>,
+    signal: Arc<AtomicU8>,
+}
+
+impl Guarded {
+    /// Guard a stream just accepted (after its TLS handshake, if any).
+    pub(crate) fn new(inner: Stream, limits: ConnLimits, http1: bool) -> Self {
+        Guarded {
+            inner,
+            limits,
+            http1,
+            phase: Phase::Waiting { first: true },
+            scan: HeadScan::default(),
+            deadline: Box::pin(sleep(limits.header_timeout)),
+            signal: Arc::new(AtomicU8::new(NO_SIGNAL)),
+        }
+    }
+
+    fn take_signal(&mut self) {
+        match self.signal.swap(NO_SIGNAL, Ordering::AcqRel) {
+            HEAD_PARSED => self.phase = Phase::Body,
+            REQUEST_DONE => {
+                self.phase = Phase::Waiting { first: false };
+                self.scan = HeadScan::default();
+                let at = Instant::now() + self.limits.idle_timeout;
+                self.deadline.as_mut().reset(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn reject(&mut self, status: &str, code: &str, message: &str) {
+        let body = format!(
+            "{{\"error\":{{\"message\":\"{message}\",\"type\":\"invalid_request_error\",\
+             \"param\":null,\"code\":\"{code}\"}}}}"
+        );
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        log::info!("downstream request head refused: {status}: {message}");
+        self.phase = Phase::Rejecting {
+            answer: answer.into_bytes(),
+            written: 0,
+        };
+    }
+
+    fn refuse(&mut self, why: Refusal) {
+        let max = self.limits.max_header_bytes;
+        match why {
+            Refusal::TooLarge => self.reject(
+                "431 Request Header Fields Too Large",
+                "request_header_fields_too_large",
+                &format!("the request head is larger than {max} bytes"),
+            ),
+            Refusal::TooManyHeaders => self.reject(
+                "431 Request Header Fields Too Large",
+                "request_header_fields_too_large",
+                &format!("the request has more than {MAX_HEADER_COUNT} header fields"),
+            ),
+            Refusal::UriTooLong => self.reject(
+                "414 URI Too Long",
+                "uri_too_long",
+                &format!(
+                    "the request line is longer than {} bytes",
+                    MAX_REQUEST_LINE.min(max)
+                ),
+            ),
+        }
+    }
+
+    fn timed_out(&mut self) {
+        let secs = self.limits.header_timeout.as_secs_f64();
+        self.reject(
+            "408 Request Timeout",
+            "request_timeout",
+            &format!("the request head did not arrive within {secs}s"),
+        );
+    }
+
+    /// Write the rejection, then fail the read for good.
+    fn poll_rejecting(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let Phase::Rejecting { answer, written } = &mut self.phase else {
+                return Poll::Ready(Err(closed()));
+            };
+            if *written >= answer.len() {
+                let _ = ready!(Pin::new(&mut self.inner).poll_flush(cx));
+                self.phase = Phase::Closed;
+                return Poll::Ready(Err(closed()));
+            }
+            let n = match ready!(Pin::new(&mut self.inner).poll_write(cx, &answer[*written..])) {
+                Ok(0) | Err(_) => {
+                    self.phase = Phase::Closed;
+                    return Poll::Ready(Err(closed()));
+                }
+                Ok(n) => n,
+            };
+            *written += n;
+        }
+    }
+
+    /// Account the bytes just read while waiting for or reading a head.
+    fn account(&mut self, buf: &mut ReadBuf<'_>, before: usize) {
+        let n = buf.filled().len() - before;
+        if n == 0 {
+            return;
+        }
+        if let Phase::Waiting { first } = self.phase {
+            self.phase = Phase::Head;
+            if !first {
+                let at = Instant::now() + self.limits.header_timeout;
+                self.deadline.as_mut().reset(at);
+            }
+        }
+        let max = self.limits.max_header_bytes;
+        match self.scan.feed(&buf.filled()[before..], max) {
+            Ok(Some(_)) => self.phase = Phase::Body,
+            Ok(None) => {}
+            Err(why) => {
+                buf.set_filled(before);
+                self.refuse(why);
+            }
+        }
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "closed by a request-head limit")
+}
+
+/// The guard under a request's downstream stream (HTTP/1 only).
+fn guard_of(session: &pingora::protocols::http::ServerSession) -> Option<&Guarded> {
+    let stream = session.stream()?;
+    (**stream).as_any().downcast_ref::<Guarded>()
+}
+
+/// The request path parsed this connection's head: stop counting it as head.
+pub(crate) fn head_parsed(session: &pingora::protocols::http::ServerSession) {
+    if let Some(g) = guard_of(session) {
+        g.signal.store(HEAD_PARSED, Ordering::Release);
+    }
+}
+
+/// The request path answered: the next bytes are the next request's head, after an idle wait.
+pub(crate) fn request_done(session: &pingora::protocols::http::ServerSession) {
+    if let Some(g) = guard_of(session) {
+        g.signal.store(REQUEST_DONE, Ordering::Release);
+    }
+}
+
+impl AsyncRead for Guarded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if !this.http1 {
+            return Pin::new(&mut this.inner).poll_read(cx, buf);
+        }
+        this.take_signal();
+        match this.phase {
+            Phase::Body => return Pin::new(&mut this.inner).poll_read(cx, buf),
+            Phase::Rejecting { .. } | Phase::Closed => return this.poll_rejecting(cx),
+            Phase::Waiting { .. } | Phase::Head => {}
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if matches!(this.phase, Phase::Head) && this.deadline.is_elapsed() {
+                    buf.set_filled(before);
+                    this.timed_out();
+                    return this.poll_rejecting(cx);
+                }
+                this.account(buf, before);
+                if matches!(this.phase, Phase::Rejecting { .. }) {
+                    return this.poll_rejecting(cx);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                if this.deadline.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                if let Phase::Head = this.phase {
+                    this.timed_out();
+                    return this.poll_rejecting(cx);
+                }
+                // Idle (or a new connection that never sent a byte): end it quietly.
+                this.phase = Phase::Closed;
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Guarded {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[async_trait::async_trait]
+impl Shutdown for Guarded {
+    async fn shutdown(&mut self) {
+        self.inner.shutdown().await
+    }
+}
+
+impl UniqueID for Guarded {
+    fn id(&self) -> UniqueIDType {
+        self.inner.id()
+    }
+}
+
+impl Ssl for Guarded {
+    fn get_ssl(&self) -> Option<&pingora::protocols::tls::TlsRef> {
+        self.inner.get_ssl()
+    }
+    fn get_ssl_digest(&self) -> Option<Arc<pingora::protocols::tls::SslDigest>> {
+        self.inner.get_ssl_digest()
+    }
+    fn selected_alpn_proto(&self) -> Option<pingora::protocols::ALPN> {
+        self.inner.selected_alpn_proto()
+    }
+}
+
+impl GetTimingDigest for Guarded {
+    fn get_timing_digest(&self) -> Vec<Option<pingora::protocols::TimingDigest>> {
+        self.inner.get_timing_digest()
+    }
+    fn get_read_pending_time(&self) -> std::time::Duration {
+        self.inner.get_read_pending_time()
+    }
+    fn get_write_pending_time(&self) -> std::time::Duration {
+        self.inner.get_write_pending_time()
+    }
+}
+
+impl GetProxyDigest for Guarded {
+    fn get_proxy_digest(&self) -> Option<Arc<pingora::protocols::raw_connect::ProxyDigest>> {
+        self.inner.get_proxy_digest()
+    }
+}
+
+impl GetSocketDigest for Guarded {
+    fn get_socket_digest(&self) -> Option<Arc<pingora::protocols::SocketDigest>> {
+        self.inner.get_socket_digest()
+    }
+}
+
+#[async_trait::async_trait]
+impl Peek for Guarded {
+    async fn try_peek(&mut self, buf: &mut [u8]) -> io::Result<bool> {
+        self.inner.try_peek(buf).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan_all(chunks: &[&[u8]], max: usize) -> Result<Option<usize>, Refusal> {
+        let mut s = HeadScan::default();
+        let mut last = Ok(None);
+        for c in chunks {
+            last = s.feed(c, max);
+            if !matches!(last, Ok(None)) {
+                return last;
+            }
+        }
+        last
+    }
+
+    #[test]
+    fn finds_the_end_of_a_head_split_anywhere() {
+        let head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nBODY";
+        assert_eq!(scan_all(&[head], 1024), Ok(Some(head.len() - 4)));
+        for cut in 1..head.len() - 4 {
+            let (a, b) = head.split_at(cut);
+            let r = scan_all(&[a, b], 1024);
+            assert_eq!(r, Ok(Some(head.len() - 4 - cut)), "cut at {cut}");
+        }
+        assert_eq!(
+            scan_all(&[b"GET / HTTP/1.1\nHost: x\n\n"], 1024),
+            Ok(Some(24))
+        );
+    }
+
+    #[test]
+    fn leading_blank_lines_do_not_end_a_head() {
+        assert_eq!(
+            scan_all(&[b"\r\n\r\n\r\nGET / HTTP/1.1\r\n"], 1024),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn refuses_large_heads_many_headers_and_long_request_lines() {
+        let big = [b"GET / HTTP/1.1\r\nX: ".as_slice(), &[b'a'; 2000]].concat();
+        assert_eq!(scan_all(&[&big], 1024), Err(Refusal::TooLarge));
+        let long_line = [b"GET /".as_slice(), &[b'a'; 2000]].concat();
+        assert_eq!(scan_all(&[&long_line], 1024), Err(Refusal::UriTooLong));
+        let mut many = b"GET / HTTP/1.1\r\n".to_vec();
+        for i in 0..MAX_HEADER_COUNT {
+            many.extend(format!("X-{i}: 1\r\n").as_bytes());
+        }
+        assert_eq!(scan_all(&[&many, b"\r\n"], 1 << 20), Ok(Some(2)));
+        many.extend(b"X-last: 1\r\n");
+        assert_eq!(scan_all(&[&many], 1 << 20), Err(Refusal::TooManyHeaders));
+        let long = [b"GET /".as_slice(), &[b'a'; MAX_REQUEST_LINE]].concat();
+        assert_eq!(scan_all(&[&long], 1 << 20), Err(Refusal::UriTooLong));
+        let ok = [b"GET /".as_slice(), &[b'a'; 100], b" HTTP/1.1\r\n\r\n"].concat();
+        assert!(matches!(scan_all(&[&ok], 1 << 20), Ok(Some(_))));
+    }
+}
