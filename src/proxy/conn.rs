@@ -25,6 +25,11 @@ pub(crate) const MAX_REQUEST_LINE: usize = 8 * 1024;
 /// Most header lines one request head may carry; past it 431.
 pub(crate) const MAX_HEADER_COUNT: usize = 100;
 
+/// How long a refused connection's incoming bytes are drained before it is closed.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+/// At most this many bytes are drained from a refused connection.
+const LINGER_BYTES: usize = 1 << 20;
+
 const NO_SIGNAL: u8 = 0;
 const HEAD_PARSED: u8 = 1;
 const REQUEST_DONE: u8 = 2;
@@ -42,6 +47,10 @@ enum Phase {
     Body,
     /// Writing a final error answer before failing the read.
     Rejecting { answer: Vec<u8>, written: usize },
+    /// The answer is written and our side shut: what the client still sends is read and
+    /// dropped for a moment (up to [`LINGER`]), so that closing with unread data does not reset
+    /// the connection before the client has read the answer.
+    Lingering { dropped: usize },
     /// Closed by a limit: every read fails.
     Closed,
 }
@@ -197,25 +206,43 @@ impl Guarded {
         );
     }
 
-    /// Write the rejection, then fail the read for good.
+    /// Write the rejection, shut our side, drain what the client still sends for a moment,
+    /// then fail the read for good.
     fn poll_rejecting(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
-            let Phase::Rejecting { answer, written } = &mut self.phase else {
-                return Poll::Ready(Err(closed()));
-            };
-            if *written >= answer.len() {
-                let _ = ready!(Pin::new(&mut self.inner).poll_flush(cx));
-                self.phase = Phase::Closed;
-                return Poll::Ready(Err(closed()));
-            }
-            let n = match ready!(Pin::new(&mut self.inner).poll_write(cx, &answer[*written..])) {
-                Ok(0) | Err(_) => {
-                    self.phase = Phase::Closed;
-                    return Poll::Ready(Err(closed()));
+            match &mut self.phase {
+                Phase::Rejecting { answer, written } if *written < answer.len() => {
+                    let inner = Pin::new(&mut self.inner);
+                    match ready!(inner.poll_write(cx, &answer[*written..])) {
+                        Ok(0) | Err(_) => self.phase = Phase::Closed,
+                        Ok(n) => *written += n,
+                    }
                 }
-                Ok(n) => n,
-            };
-            *written += n;
+                Phase::Rejecting { .. } => {
+                    let _ = ready!(Pin::new(&mut self.inner).poll_flush(cx));
+                    let _ = ready!(Pin::new(&mut self.inner).poll_shutdown(cx));
+                    self.deadline.as_mut().reset(Instant::now() + LINGER);
+                    self.phase = Phase::Lingering { dropped: 0 };
+                }
+                Phase::Lingering { dropped } => {
+                    let mut scratch = [0u8; 4096];
+                    let mut buf = ReadBuf::new(&mut scratch);
+                    match Pin::new(&mut self.inner).poll_read(cx, &mut buf) {
+                        Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                            *dropped += buf.filled().len();
+                            if *dropped > LINGER_BYTES {
+                                self.phase = Phase::Closed;
+                            }
+                        }
+                        Poll::Ready(_) => self.phase = Phase::Closed,
+                        Poll::Pending => {
+                            ready!(self.deadline.as_mut().poll(cx));
+                            self.phase = Phase::Closed;
+                        }
+                    }
+                }
+                _ => return Poll::Ready(Err(closed())),
+            }
         }
     }
 
@@ -281,7 +308,9 @@ impl AsyncRead for Guarded {
         this.take_signal();
         match this.phase {
             Phase::Body => return Pin::new(&mut this.inner).poll_read(cx, buf),
-            Phase::Rejecting { .. } | Phase::Closed => return this.poll_rejecting(cx),
+            Phase::Rejecting { .. } | Phase::Lingering { .. } | Phase::Closed => {
+                return this.poll_rejecting(cx)
+            }
             Phase::Waiting { .. } | Phase::Head => {}
         }
         let before = buf.filled().len();

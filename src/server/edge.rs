@@ -14,7 +14,7 @@ use pingora::proxy::HttpProxy;
 use pingora::server::ShutdownWatch;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The app a listener's Pingora service runs.
 pub(crate) struct EdgeApp {
@@ -71,7 +71,23 @@ async fn refuse(mut stream: Stream, http1: bool) {
         let _ = stream.flush().await;
     }
     pingora::protocols::Shutdown::shutdown(&mut *stream).await;
+    // Drop what the client already sent for a moment, so that closing with unread bytes does
+    // not reset the connection before it reads the answer.
+    let drain = async {
+        let mut scratch = [0u8; 4096];
+        let mut left: usize = 64 * 1024;
+        while left > 0 {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSAL_LINGER, drain).await;
 }
+
+/// How long a refused connection is drained before it is closed.
+const REFUSAL_LINGER: std::time::Duration = std::time::Duration::from_millis(250);
 
 #[async_trait]
 impl ServerApp for EdgeApp {

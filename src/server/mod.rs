@@ -1,8 +1,8 @@
 //! Assembling the process: a Pingora `Server` with one proxy service per listener, the admin
 //! and metrics listeners, the credentials and certificate background services and, on request,
 //! the built-in Bedrock simulator. With `proxy`, this is where Pingora lives. [`Process::run`]
-//! runs it under basalt's own signal handling ([`lifecycle`]) and configuration reload
-//! ([`reload`]).
+//! runs it under basalt's own signal handling (`lifecycle`) and configuration reload
+//! (`reload`).
 
 pub(crate) mod admin;
 pub(crate) mod background;

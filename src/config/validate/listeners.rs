@@ -225,3 +225,72 @@ fn overlaps(a: SocketAddr, b: SocketAddr) -> bool {
         |wild: IpAddr, other: IpAddr| wild.is_unspecified() && (wild.is_ipv6() || other.is_ipv4());
     x == y || covers(x, y) || covers(y, x)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_str;
+    use crate::config::model::*;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn with_limits(limits: &str) -> String {
+        format!(
+            "listeners: [{{name: l, address: \"127.0.0.1:8080\", limits: {{{limits}}}}}]\n\
+             backends: [{{name: b, ai: {{provider: {{bedrock: {{region: us-east-1}}}}}}}}]\n\
+             routes: [{{name: r, matches: [{{path: {{type: PathPrefix, value: /v1}}}}], \
+             backendRefs: [{{name: b}}]}}]\n"
+        )
+    }
+
+    fn load(limits: &str) -> Result<Config, Vec<String>> {
+        load_str(&with_limits(limits), Path::new("."), &|_| None).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn connection_limits_default_and_parse() {
+        let c = load("maxBodyBytes: 10").unwrap();
+        assert_eq!(c.listeners[0].conn, ConnLimits::default());
+        assert_eq!(c.listeners[0].conn.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.listeners[0].conn.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.listeners[0].conn.max_connections, 10_000);
+        assert_eq!(c.listeners[0].conn.max_header_bytes, 65_536);
+        let c =
+            load("headerTimeout: 2s, idleTimeout: 500ms, maxConnections: 3, maxHeaderBytes: 2048")
+                .unwrap();
+        let conn = c.listeners[0].conn;
+        assert_eq!(conn.header_timeout, Duration::from_secs(2));
+        assert_eq!(conn.idle_timeout, Duration::from_millis(500));
+        assert_eq!((conn.max_connections, conn.max_header_bytes), (3, 2048));
+    }
+
+    #[test]
+    fn bad_connection_limits_name_their_key() {
+        let e =
+            load("headerTimeout: 0s, idleTimeout: soon, maxConnections: 0, maxHeaderBytes: 100")
+                .unwrap_err();
+        let p = "listeners[0].limits";
+        assert!(
+            e.contains(&format!("{p}.headerTimeout: `0s`: must be above 0")),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&format!(
+                "{p}.idleTimeout: `soon` is not a duration like 100ms, 5s or 2m"
+            )),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&format!("{p}.maxConnections: must be at least 1")),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&format!("{p}.maxHeaderBytes: must be at least 1024")),
+            "{e:?}"
+        );
+        let e = load("headerTimout: 1s").unwrap_err();
+        assert!(
+            e[0].starts_with("listeners[0].limits.headerTimout: unknown key"),
+            "{e:?}"
+        );
+    }
+}
