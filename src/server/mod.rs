@@ -194,6 +194,10 @@ fn listener(
     let mut options = pingora::apps::HttpServerOptions::default();
     options.h2_idle_timeout = Some(l.conn.idle_timeout);
     proxy.server_options = Some(options);
+    // HTTP/2 (TLS listeners): Pingora's bounded defaults, with the listener's head limit.
+    let mut h2 = pingora::protocols::http::v2::server::default_h2_options();
+    h2.max_header_list_size(u32::try_from(l.conn.max_header_bytes).unwrap_or(u32::MAX));
+    proxy.h2_options = Some(h2);
     let app = EdgeApp::new(proxy, live.clone(), l.name.clone());
     let mut svc = Service::new(format!("listener {}", l.name), app);
     let addr = l.address.to_string();
