@@ -22,6 +22,7 @@ pub(crate) mod conn;
 pub(crate) mod context;
 pub(crate) mod dispatch;
 pub(crate) mod exchange;
+pub(crate) mod head;
 pub(crate) mod health;
 pub(crate) mod models;
 pub(crate) mod observe;
