@@ -63,8 +63,8 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     #[allow(unused_mut)] // mutated only with the simulator feature
-    let mut server = match basalt::server::build(&config) {
-        Ok(server) => server,
+    let mut process = match basalt::server::build_process(&config) {
+        Ok(process) => process,
         Err(e) => {
             eprintln!("cannot start: {e}");
             return ExitCode::from(1);
@@ -72,53 +72,15 @@ fn main() -> ExitCode {
     };
     #[cfg(feature = "simulator")]
     if let Some(addr) = &cli.simulator {
-        basalt::server::sim::add(&mut server, addr, basalt::sim::SimOptions::default(), 1);
+        basalt::server::sim::add(
+            &mut process.server,
+            addr,
+            basalt::sim::SimOptions::default(),
+            1,
+        );
     }
-    watch_signals();
-    server.run_forever()
-}
-
-/// Pingora handles SIGTERM (graceful: stop accepting, let in-flight requests finish within
-/// `server.gracePeriod`) and SIGINT (fast). Its fast shutdown can hang while its listener loops
-/// spin on a runtime that is shutting down, and a second SIGTERM is ignored; so, besides
-/// Pingora's own handling: SIGINT exits after 1 s at most, and a second SIGTERM exits at once.
-fn watch_signals() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let watcher = std::thread::Builder::new().name("signals".into());
-    let spawned = watcher.spawn(|| {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async {
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return;
-            };
-            let mut terms = 0;
-            loop {
-                tokio::select! {
-                    _ = int.recv() => {
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                        log::warn!("SIGINT: the fast shutdown did not finish within 1 s; exiting");
-                        std::process::exit(0);
-                    }
-                    _ = term.recv() => {
-                        terms += 1;
-                        if terms >= 2 {
-                            log::warn!("second SIGTERM: exiting without waiting for the grace period");
-                            std::process::exit(0);
-                        }
-                    }
-                }
-            }
-        });
-    });
-    if let Err(e) = spawned {
-        log::warn!("no signal watcher ({e}): SIGINT relies on Pingora alone");
-    }
+    // Signals (SIGTERM drains, SIGINT exits, SIGHUP reloads) are handled in basalt::server.
+    let path = cli.config.clone();
+    let load = Box::new(move || basalt::config::load(&path));
+    process.run(cli.config, load)
 }

@@ -9,7 +9,7 @@ mod load;
 mod manifests;
 pub mod model;
 pub(crate) mod raw;
-mod tls;
+pub(crate) mod tls;
 mod validate;
 
 use crate::secret::Secret;

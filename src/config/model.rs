@@ -23,6 +23,15 @@ pub(crate) const DEFAULT_MAX_MESSAGES: usize = 10_000;
 pub(crate) const DEFAULT_MAX_CONTENT_PARTS: usize = 100_000;
 /// `listeners[].limits.maxTools` when not set.
 pub(crate) const DEFAULT_MAX_TOOLS: usize = 1024;
+/// `listeners[].limits.headerTimeout` when not set: the whole request head must arrive within it.
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// `listeners[].limits.idleTimeout` when not set: a kept-alive connection with no request is
+/// closed after it.
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// `listeners[].limits.maxConnections` when not set.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// `listeners[].limits.maxHeaderBytes` when not set (64 KiB).
+pub(crate) const DEFAULT_MAX_HEADER_BYTES: usize = 64 * 1024;
 /// `server.maxInFlightBodyBytes` when not set (256 MiB).
 pub(crate) const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// The longest duration any config key accepts (one year); longer ones are refused so that
@@ -93,6 +102,41 @@ pub(crate) struct Listener {
     /// `maxBodyBytes`).
     #[serde(flatten)]
     pub(crate) limits: RequestLimits,
+    /// Limits on the connection and the request head (`/config_dump` shows them beside
+    /// `maxBodyBytes`).
+    #[serde(flatten)]
+    pub(crate) conn: ConnLimits,
+}
+
+/// Per-connection limits from `listeners[].limits`: what a slow or hostile client may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConnLimits {
+    /// The whole request head (request line and headers) must arrive within this, counted
+    /// from its first byte (from the accept for a new connection) (`headerTimeout`); past it
+    /// 408 and close. Default 10s.
+    #[serde(with = "duration_ms")]
+    pub(crate) header_timeout: Duration,
+    /// A kept-alive connection with no request is closed after this (`idleTimeout`). Default
+    /// 60s.
+    #[serde(with = "duration_ms")]
+    pub(crate) idle_timeout: Duration,
+    /// Open downstream connections at once (`maxConnections`); past it a new connection is
+    /// answered 503 and closed. Default 10000.
+    pub(crate) max_connections: usize,
+    /// Largest request head in bytes (`maxHeaderBytes`); past it 431 and close. Default 64 KiB.
+    pub(crate) max_header_bytes: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> Self {
+        ConnLimits {
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
+    }
 }
 
 /// Per-request limits on the parsed body, from `listeners[].limits`; each is at least 1.

@@ -84,6 +84,14 @@ pub(crate) struct Limits {
     pub(crate) max_content_parts: Option<u64>,
     #[serde(default)]
     pub(crate) max_tools: Option<u64>,
+    #[serde(default)]
+    pub(crate) header_timeout: Option<String>,
+    #[serde(default)]
+    pub(crate) idle_timeout: Option<String>,
+    #[serde(default)]
+    pub(crate) max_connections: Option<u64>,
+    #[serde(default)]
+    pub(crate) max_header_bytes: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]

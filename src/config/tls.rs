@@ -71,6 +71,30 @@ pub(crate) fn check_listener_tls(
     }
 }
 
+/// Load a listener's certificate chain and key as rustls serves them, checking that the key
+/// belongs to the first certificate. Used at start-up and whenever the files change.
+pub(crate) fn load_certified_key(
+    cert_file: &Path,
+    key_file: &Path,
+) -> Result<rustls::sign::CertifiedKey, String> {
+    let certs = read_certs(cert_file)?;
+    for (i, der) in certs.iter().enumerate() {
+        check_x509(der)
+            .map_err(|e| format!("{}: certificate {}: {e}", cert_file.display(), i + 1))?;
+    }
+    let key = read_key(key_file)?;
+    let chain = certs.into_iter().map(CertificateDer::from).collect();
+    let provider = rustls::crypto::ring::default_provider();
+    rustls::sign::CertifiedKey::from_der(chain, key, &provider).map_err(|e| match e {
+        RusTlsError::InconsistentKeys(_) => format!(
+            "{} does not belong to the first certificate of {}",
+            key_file.display(),
+            cert_file.display()
+        ),
+        other => format!("{}: {other}", key_file.display()),
+    })
+}
+
 /// Every PEM item of a file; any malformed section is an error (as when the listener loads it).
 fn read_items(path: &Path) -> Result<Vec<Item>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -169,6 +193,20 @@ mod tests {
         );
         let key_only = load_ca_pem(&fixture("key.pem")).unwrap_err();
         assert!(key_only.ends_with("no PEM certificate found"), "{key_only}");
+    }
+
+    #[test]
+    fn certified_key_loads_a_matching_pair_only() {
+        let (cert, key) = (fixture("cert.pem"), fixture("key.pem"));
+        let ck = load_certified_key(&cert, &key).unwrap();
+        assert_eq!(ck.cert.len(), 1);
+        let e = load_certified_key(&cert, &fixture("other-key.pem")).unwrap_err();
+        assert!(
+            e.contains("does not belong to the first certificate"),
+            "{e}"
+        );
+        let e = load_certified_key(&key, &key).unwrap_err();
+        assert!(e.ends_with("no PEM certificate found"), "{e}");
     }
 
     #[test]

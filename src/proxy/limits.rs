@@ -11,6 +11,7 @@ use super::routes::RouteEntry;
 use super::Gateway;
 use crate::config::model::{LimitKind, RateLimitKey};
 use crate::error::GatewayError;
+use crate::metrics::Metrics;
 use crate::ratelimit::{self, go_duration, Headers, Limiter, Refusal};
 use pingora::prelude::*;
 use std::fmt;
@@ -99,7 +100,7 @@ pub(crate) fn headers(ctx: &RequestCtx) -> Vec<(&'static str, String)> {
 
 /// Once the request is over: charge the tokens Bedrock reported (input, cache reads and
 /// writes, output) to the key's token limits, and count them per client. Never waits.
-pub(crate) fn charge(gw: &Gateway, ctx: &RequestCtx) {
+pub(crate) fn charge(metrics: &Metrics, ctx: &RequestCtx) {
     let Some(u) = &ctx.usage else {
         return;
     };
@@ -109,7 +110,7 @@ pub(crate) fn charge(gw: &Gateway, ctx: &RequestCtx) {
         l.limiter.charge(&l.key, tokens);
     }
     if let Some(client) = &ctx.client {
-        gw.metrics
+        metrics
             .limits
             .client_tokens
             .with_label_values(&[client])

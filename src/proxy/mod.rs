@@ -14,15 +14,18 @@
 //! driving the upstream through Pingora's `Connector`, and returns `Ok(true)`;
 //! `upstream_peer` is never reached.
 
+pub(crate) mod activity;
 pub(crate) mod api;
 pub(crate) mod attempts;
 pub(crate) mod body;
 pub(crate) mod client_auth;
+pub(crate) mod conn;
 pub(crate) mod context;
 pub(crate) mod converse;
 pub(crate) mod dispatch;
 pub(crate) mod embeddings;
 pub(crate) mod exchange;
+pub(crate) mod head;
 pub(crate) mod health;
 pub(crate) mod limits;
 pub(crate) mod models;
@@ -36,6 +39,8 @@ pub(crate) mod upstream;
 use crate::config::model::Listener;
 use crate::metrics::Metrics;
 use crate::openai::RequestCaps;
+use activity::Activity;
+use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use body::BodyBudget;
 use context::{Capacity, RequestCtx};
@@ -63,6 +68,7 @@ pub(crate) struct Gateway {
 }
 
 /// What a listener's service is built from, besides its own config.
+#[derive(Clone)]
 pub(crate) struct Shared {
     /// Routes with their upstreams.
     pub(crate) routes: Arc<RouteTable>,
@@ -72,6 +78,8 @@ pub(crate) struct Shared {
     pub(crate) body_budget: BodyBudget,
     /// The metrics registry.
     pub(crate) metrics: Arc<Metrics>,
+    /// Requests being served, process-wide.
+    pub(crate) activity: Arc<Activity>,
 }
 
 impl Gateway {
@@ -105,10 +113,48 @@ impl Gateway {
             metrics: shared.metrics.clone(),
         }
     }
+
+    /// This listener's state under a reloaded config: the concurrency slots are kept when the
+    /// limit did not change (requests in flight keep counting against it).
+    pub(crate) fn reloaded(listener: Listener, shared: &Shared, old: &Gateway) -> Self {
+        let same_limit = listener.max_concurrent_requests == old.listener.max_concurrent_requests;
+        let mut gw = Gateway::new(listener, shared);
+        if same_limit {
+            gw.capacity = old.capacity.clone();
+        }
+        gw
+    }
+
+    /// After an answer: a connection whose request body was not read whole is not reused;
+    /// otherwise Pingora's own keep-alive timer is set past the listener's idle and head limits
+    /// (the connection guard enforces those; a drain has already turned keep-alive off), and
+    /// the guard is told the next bytes are a new head.
+    pub(crate) fn end_request(&self, session: &mut Session) {
+        if !session.is_body_done() {
+            session.set_keepalive(None);
+        } else if session.get_keepalive().is_some() {
+            let c = &self.listener.conn;
+            let secs = (c.idle_timeout + c.header_timeout).as_secs() + 1;
+            session.set_keepalive(Some(secs));
+        }
+        conn::request_done(session);
+    }
+}
+
+/// One listener's Pingora service: the listener's current [`Gateway`], replaced whole when the
+/// configuration is reloaded. Each request loads it once and keeps it to its end, so requests
+/// and streams in flight finish on the configuration they started with.
+pub(crate) struct Edge {
+    /// The listener's current state.
+    pub(crate) live: Arc<ArcSwap<Gateway>>,
+    /// The metrics registry (kept across reloads).
+    pub(crate) metrics: Arc<Metrics>,
+    /// Requests being served, process-wide.
+    pub(crate) activity: Arc<Activity>,
 }
 
 #[async_trait]
-impl ProxyHttp for Gateway {
+impl ProxyHttp for Edge {
     type CTX = RequestCtx;
 
     fn new_ctx(&self) -> RequestCtx {
@@ -116,10 +162,15 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        let _active = self.activity.enter();
+        conn::head_parsed(session);
+        let gw = self.live.load_full();
         ctx.request_id = observe::request_id(session);
         // HTTP/1.1 pipelining: answer each request in order (Pingora drops them otherwise).
         session.set_pipelining_enabled(true);
-        dispatch::serve(self, session, ctx).await?;
+        let served = dispatch::serve(&gw, session, ctx).await;
+        gw.end_request(session);
+        served?;
         Ok(true)
     }
 
@@ -134,7 +185,7 @@ impl ProxyHttp for Gateway {
 
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         // Capacity is released by the guards in `ctx` when it is dropped, panics included.
-        limits::charge(self, ctx);
+        limits::charge(&self.metrics, ctx);
         observe::record_metrics(&self.metrics, ctx);
         observe::log_access(session, ctx);
     }

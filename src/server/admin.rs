@@ -1,8 +1,10 @@
 //! The admin listener (default 127.0.0.1:15000): `GET /config_dump` (the effective
 //! configuration, secrets never included), `GET /healthz/ready` (200 once every listener
-//! accepts), `GET /healthz/live` (200 while the process runs; a cheap liveness probe) and
-//! `GET /usage` (rate-limit counts per policy, key and limit; key names only).
+//! accepts; 503 from the moment a drain starts), `GET /healthz/live` (200 while the process
+//! runs; a cheap liveness probe) and `GET /usage` (rate-limit counts per policy, key and
+//! limit; key names only).
 
+use super::lifecycle::Lifecycle;
 use crate::config::dump::config_dump;
 use crate::config::model::Config;
 use crate::proxy::routes::RouteTable;
@@ -20,12 +22,14 @@ pub(crate) struct Admin {
     dump: Value,
     routes: Arc<RouteTable>,
     listeners: Vec<SocketAddr>,
+    lifecycle: Arc<Lifecycle>,
 }
 
 impl Admin {
     /// The admin app for a validated config and the live route table.
-    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>) -> Self {
+    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>, lifecycle: Arc<Lifecycle>) -> Self {
         Admin {
+            lifecycle,
             dump: config_dump(config),
             routes,
             listeners: config.listeners.iter().map(|l| l.address).collect(),
@@ -83,7 +87,9 @@ impl ServeHttp for Admin {
             "/healthz/live" => (200, b"live\n".to_vec()),
             "/usage" => (200, self.usage().await),
             "/healthz/ready" => {
-                if all_listening(&self.listeners).await {
+                if self.lifecycle.draining() {
+                    (503, b"draining\n".to_vec())
+                } else if all_listening(&self.listeners).await {
                     (200, b"ready\n".to_vec())
                 } else {
                     (503, b"not ready\n".to_vec())

@@ -2,7 +2,7 @@
 //! check that no two of them listen on the same port.
 
 use super::secrets::{client_keys, Secrets};
-use super::{check_unique, limit, ns, resolve};
+use super::{check_unique, duration_field, limit, ns, resolve, Zero};
 use crate::config::model::*;
 use crate::config::raw;
 use crate::config::tls;
@@ -91,6 +91,7 @@ fn listener(
         ),
         max_tools: get(raw.and_then(|l| l.max_tools), DEFAULT_MAX_TOOLS, "maxTools"),
     };
+    let conn = conn_limits(raw, path, errors);
     Some(Listener {
         name: l.name.clone(),
         namespace: ns(&l.namespace),
@@ -100,7 +101,54 @@ fn listener(
         max_body_bytes,
         max_concurrent_requests,
         limits,
+        conn,
     })
+}
+
+/// `limits.{headerTimeout, idleTimeout, maxConnections, maxHeaderBytes}`: durations above 0,
+/// counts at least 1, and a head limit of at least 1 KiB (a real client's head fits).
+fn conn_limits(raw: Option<&raw::Limits>, path: &str, errors: &mut Vec<String>) -> ConnLimits {
+    let key = |k: &str| format!("{path}.limits.{k}");
+    let dur = |v: Option<&String>, default, k: &str, errors: &mut Vec<String>| {
+        duration_field(
+            v.map(|s| s.as_str()),
+            default,
+            Zero::Refused,
+            &key(k),
+            errors,
+        )
+    };
+    let header_timeout = dur(
+        raw.and_then(|l| l.header_timeout.as_ref()),
+        DEFAULT_HEADER_TIMEOUT,
+        "headerTimeout",
+        errors,
+    );
+    let idle_timeout = dur(
+        raw.and_then(|l| l.idle_timeout.as_ref()),
+        DEFAULT_IDLE_TIMEOUT,
+        "idleTimeout",
+        errors,
+    );
+    let max_connections = limit(
+        raw.and_then(|l| l.max_connections),
+        DEFAULT_MAX_CONNECTIONS,
+        &key("maxConnections"),
+        errors,
+    );
+    let max_header_bytes = match raw.and_then(|l| l.max_header_bytes) {
+        Some(n) if n < 1024 => {
+            errors.push(format!("{}: must be at least 1024", key("maxHeaderBytes")));
+            DEFAULT_MAX_HEADER_BYTES
+        }
+        v => limit(v, DEFAULT_MAX_HEADER_BYTES, &key("maxHeaderBytes"), errors),
+    };
+    ConnLimits {
+        header_timeout,
+        idle_timeout,
+        max_connections,
+        max_header_bytes,
+    }
 }
 
 fn parse_addr(s: &str, path: &str, errors: &mut Vec<String>) -> Option<SocketAddr> {
@@ -176,4 +224,73 @@ fn overlaps(a: SocketAddr, b: SocketAddr) -> bool {
     let covers =
         |wild: IpAddr, other: IpAddr| wild.is_unspecified() && (wild.is_ipv6() || other.is_ipv4());
     x == y || covers(x, y) || covers(y, x)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::load_str;
+    use crate::config::model::*;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn with_limits(limits: &str) -> String {
+        format!(
+            "listeners: [{{name: l, address: \"127.0.0.1:8080\", limits: {{{limits}}}}}]\n\
+             backends: [{{name: b, ai: {{provider: {{bedrock: {{region: us-east-1}}}}}}}}]\n\
+             routes: [{{name: r, matches: [{{path: {{type: PathPrefix, value: /v1}}}}], \
+             backendRefs: [{{name: b}}]}}]\n"
+        )
+    }
+
+    fn load(limits: &str) -> Result<Config, Vec<String>> {
+        load_str(&with_limits(limits), Path::new("."), &|_| None).map_err(|e| e.0)
+    }
+
+    #[test]
+    fn connection_limits_default_and_parse() {
+        let c = load("maxBodyBytes: 10").unwrap();
+        assert_eq!(c.listeners[0].conn, ConnLimits::default());
+        assert_eq!(c.listeners[0].conn.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.listeners[0].conn.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.listeners[0].conn.max_connections, 10_000);
+        assert_eq!(c.listeners[0].conn.max_header_bytes, 65_536);
+        let c =
+            load("headerTimeout: 2s, idleTimeout: 500ms, maxConnections: 3, maxHeaderBytes: 2048")
+                .unwrap();
+        let conn = c.listeners[0].conn;
+        assert_eq!(conn.header_timeout, Duration::from_secs(2));
+        assert_eq!(conn.idle_timeout, Duration::from_millis(500));
+        assert_eq!((conn.max_connections, conn.max_header_bytes), (3, 2048));
+    }
+
+    #[test]
+    fn bad_connection_limits_name_their_key() {
+        let e =
+            load("headerTimeout: 0s, idleTimeout: soon, maxConnections: 0, maxHeaderBytes: 100")
+                .unwrap_err();
+        let p = "listeners[0].limits";
+        assert!(
+            e.contains(&format!("{p}.headerTimeout: `0s`: must be above 0")),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&format!(
+                "{p}.idleTimeout: `soon` is not a duration like 100ms, 5s or 2m"
+            )),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&format!("{p}.maxConnections: must be at least 1")),
+            "{e:?}"
+        );
+        assert!(
+            e.contains(&format!("{p}.maxHeaderBytes: must be at least 1024")),
+            "{e:?}"
+        );
+        let e = load("headerTimout: 1s").unwrap_err();
+        assert!(
+            e[0].starts_with("listeners[0].limits.headerTimout: unknown key"),
+            "{e:?}"
+        );
+    }
 }
