@@ -10,6 +10,8 @@ pub mod chat;
 pub mod embeddings;
 pub(crate) mod family;
 pub mod frontend;
+pub(crate) mod media;
+pub mod messages;
 pub mod names;
 pub(crate) mod params;
 pub(crate) mod reasoning;
