@@ -269,7 +269,7 @@ def test_cache_control_places_cache_points_and_reports_cache_usage(mstack, claud
 
 def test_betas_are_filtered_through_the_allow_list(mstack, claude):
     raw = claude.messages.with_raw_response.create(
-        model="claude-sonnet-4-5", max_tokens=20, top_k=5, messages=user("hi"),
+        model="claude-sonnet-4-5", max_tokens=20, extra_body={"top_k": 5}, messages=user("hi"),
         extra_headers={"anthropic-beta": "context-1m-2025-08-07, not-a-real-beta-2099-01-01"})
     assert raw.headers["x-basalt-adjusted"] == "anthropic-beta"
     extra = mstack.upstream_body()["additionalModelRequestFields"]
@@ -423,7 +423,8 @@ def test_zz_metrics_record_the_tokens(mstack, claude):
         for fam in text_string_to_metric_families(text):
             for s in fam.samples:
                 if (s.name == "gen_ai_client_token_usage_sum" and s.labels.get("gen_ai_token_type") == token_type
-                        and s.labels.get("gen_ai_request_model") == "claude-haiku-4-5"):
+                        and s.labels.get("route") == "haiku"
+                        and s.labels.get("gen_ai_operation_name") == "chat"):
                     v += s.value
         return v
 
