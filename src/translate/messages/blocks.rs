@@ -23,11 +23,10 @@ pub(super) fn system<'a>(
     let mut out = Vec::new();
     match content {
         None => {}
-        Some(am::Content::Text(t)) => {
-            if !is_blank(t) {
-                out.push(cv::SystemBlock::Text(Cow::Borrowed(t.as_ref())));
-            }
+        Some(am::Content::Text(t)) if !is_blank(t) => {
+            out.push(cv::SystemBlock::Text(Cow::Borrowed(t.as_ref())));
         }
+        Some(am::Content::Text(_)) => {}
         Some(am::Content::Blocks(blocks)) => {
             for (i, b) in blocks.iter().enumerate() {
                 let text = match (b.kind.as_ref(), &b.text) {
@@ -331,11 +330,10 @@ fn tool_result<'a>(
     let mut content = Vec::new();
     match &b.content {
         None => {}
-        Some(am::Content::Text(t)) => {
-            if !is_blank(t) {
-                content.push(cv::ToolResultContent::Text(Cow::Borrowed(t.as_ref())));
-            }
+        Some(am::Content::Text(t)) if !is_blank(t) => {
+            content.push(cv::ToolResultContent::Text(Cow::Borrowed(t.as_ref())));
         }
+        Some(am::Content::Text(_)) => {}
         Some(am::Content::Blocks(items)) => {
             for (k, item) in items.iter().enumerate() {
                 let iat = || format!("{}.content[{k}]", at());

@@ -225,7 +225,7 @@ impl MessagesStream {
         let at = e.content_block_index;
         if let Some(t) = &d.text {
             let i = self.open(at, Kind::Text, OutBlock::Text { text: "" }, out);
-            self.delta(i, Delta::TextDelta { text: t }, out);
+            self.delta(i, Delta::Text { text: t }, out);
         } else if let Some(tu) = &d.tool_use {
             let start = OutBlock::ToolUse {
                 id: "",
@@ -235,7 +235,7 @@ impl MessagesStream {
             let i = self.open(at, Kind::ToolUse, start, out);
             self.delta(
                 i,
-                Delta::InputJsonDelta {
+                Delta::InputJson {
                     partial_json: &tu.input,
                 },
                 out,
@@ -247,10 +247,10 @@ impl MessagesStream {
             };
             if let Some(t) = &r.text {
                 let i = self.open(at, Kind::Thinking, thinking, out);
-                self.delta(i, Delta::ThinkingDelta { thinking: t }, out);
+                self.delta(i, Delta::Thinking { thinking: t }, out);
             } else if let Some(s) = &r.signature {
                 let i = self.open(at, Kind::Thinking, thinking, out);
-                self.delta(i, Delta::SignatureDelta { signature: s }, out);
+                self.delta(i, Delta::Signature { signature: s }, out);
             } else if let Some(data) = &r.redacted_content {
                 // Redacted thinking arrives whole: a block of its own.
                 self.open(at, Kind::Redacted, OutBlock::RedactedThinking { data }, out);

@@ -121,7 +121,7 @@ pub(super) fn from_history<'a>(messages: &[cv::Message<'a>]) -> Vec<cv::Tool<'a>
     for m in messages {
         for b in &m.content {
             if let cv::ContentBlock::ToolUse(t) = b {
-                if !seen.iter().any(|s| *s == t.name) {
+                if !seen.contains(&t.name) {
                     seen.push(t.name.clone());
                 }
             }
