@@ -1,5 +1,5 @@
-//! Anthropic Messages as a [`FrontEnd`](super::frontend::FrontEnd): request → Converse
-//! ([`request`], with [`blocks`], [`tools`], [`thinking`]), Converse → `message`
+//! Anthropic Messages as a [`FrontEnd`]: request → Converse
+//! ([`request`], with `blocks`, `tools` and `thinking`), Converse → `message`
 //! ([`response`]), ConverseStream → Anthropic SSE events ([`stream`]), and count_tokens →
 //! Bedrock CountTokens ([`count_tokens`]).
 

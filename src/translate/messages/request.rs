@@ -1,6 +1,6 @@
 //! Anthropic Messages request → Bedrock Converse request. Pure. Every Messages field is
-//! translated here (content in [`super::blocks`], tools in [`super::tools`], thinking in
-//! [`super::thinking`]) or refused with a 400 that names it.
+//! translated here (content in `blocks`, tools in `tools`, thinking in `thinking`) or refused
+//! with a 400 that names it.
 
 use super::{blocks, thinking, tools, MessagesAnswer};
 use crate::anthropic as am;
