@@ -105,10 +105,15 @@ fn requests_translate_to_golden_converse() {
             .unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let model = model_for(&case);
         let betas = betas_for(&case);
+        let default_betas: Vec<String> = request::DEFAULT_BETAS
+            .iter()
+            .map(|b| b.to_string())
+            .collect();
         let client_betas: Vec<&str> = betas.iter().map(String::as_str).collect();
         let mut ctx = RequestContext::for_model(&model);
         ctx.caching = caching_for(&case);
         ctx.client_betas = &client_betas;
+        ctx.betas = &default_betas;
         let out =
             request::translate(&parsed, &ctx).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
         let actual = serde_json::to_value(&out.converse).unwrap();

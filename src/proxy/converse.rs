@@ -202,7 +202,7 @@ fn prepare<'a, F: FrontEnd>(
     let tctx = RequestContext {
         family: upstream.backend.family(model_id),
         caching: entry.route.prompt_caching.map(|p| p.policy()),
-        betas: &[],
+        betas: &upstream.backend.anthropic_betas,
         client_betas,
     };
     let translated = F::translate(request, &tctx)?;

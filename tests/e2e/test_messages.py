@@ -48,7 +48,8 @@ backends:
     ai: {{provider: {{bedrock: {{model: "{sonnet}", region: us-east-1, endpoint: "http://127.0.0.1:{sim}"}}}}}}
     policies: {{auth: {{aws: {{secretRef: {{name: static}}}}}}}}
   - name: haiku
-    ai: {{provider: {{bedrock: {{model: "{haiku}", region: us-east-1, endpoint: "http://127.0.0.1:{sim}"}}}}}}
+    ai: {{provider: {{bedrock: {{model: "{haiku}", region: us-east-1, endpoint: "http://127.0.0.1:{sim}",
+                                anthropicBetas: [interleaved-thinking-2025-05-14]}}}}}}
     policies: {{auth: {{aws: {{secretRef: {{name: static}}}}}}}}
   - name: any
     ai: {{provider: {{bedrock: {{region: us-east-1, endpoint: "http://127.0.0.1:{sim}"}}}}}}
@@ -274,6 +275,15 @@ def test_betas_are_filtered_through_the_allow_list(mstack, claude):
     assert raw.headers["x-basalt-adjusted"] == "anthropic-beta"
     extra = mstack.upstream_body()["additionalModelRequestFields"]
     assert extra == {"anthropic_beta": ["context-1m-2025-08-07"], "top_k": 5}
+
+
+def test_a_backend_allow_list_replaces_the_default(mstack, claude):
+    raw = claude.messages.with_raw_response.create(
+        model="claude-haiku-4-5", max_tokens=20, messages=user("hi"),
+        extra_headers={"anthropic-beta": "context-1m-2025-08-07,interleaved-thinking-2025-05-14"})
+    assert raw.headers["x-basalt-adjusted"] == "anthropic-beta"
+    assert mstack.upstream_body()["additionalModelRequestFields"] == {
+        "anthropic_beta": ["interleaved-thinking-2025-05-14"]}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ use crate::translate::{caching, reasoning};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-/// The `anthropic-beta` values Bedrock documents for Claude, used when the operator sets no
-/// list of its own.
+/// The `anthropic-beta` values Bedrock documents for Claude: the default of
+/// `backends[].ai.provider.bedrock.anthropicBetas`.
 pub const DEFAULT_BETAS: &[&str] = &[
     "computer-use-2024-10-22",
     "computer-use-2025-01-24",
@@ -239,13 +239,7 @@ fn inference_config<'a>(
 /// The client's `anthropic-beta` values that Bedrock accepts; the others are dropped (and the
 /// header is named in `adjusted`) rather than failing the request at Bedrock.
 fn betas(ctx: &RequestContext<'_>, adjusted: &mut Vec<&'static str>) -> Vec<String> {
-    let allowed = |b: &str| {
-        if ctx.betas.is_empty() {
-            DEFAULT_BETAS.contains(&b)
-        } else {
-            ctx.betas.iter().any(|a| a == b)
-        }
-    };
+    let allowed = |b: &str| ctx.betas.iter().any(|a| a == b);
     let mut out: Vec<String> = Vec::new();
     let mut dropped = false;
     for b in ctx
