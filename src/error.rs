@@ -178,6 +178,54 @@ impl GatewayError {
         }
     }
 
+    /// Anthropic `error.type`: `invalid_request_error`, `authentication_error`,
+    /// `permission_error`, `not_found_error`, `request_too_large`, `rate_limit_error`,
+    /// `api_error` or `overloaded_error`.
+    pub(crate) fn anthropic_type(&self) -> &'static str {
+        match self {
+            Self::InvalidJson { .. }
+            | Self::InvalidRequest { .. }
+            | Self::Unsupported { .. }
+            | Self::UnsupportedEncoding { .. }
+            | Self::MethodNotAllowed { .. } => "invalid_request_error",
+            Self::BodyTooLarge { .. } => "request_too_large",
+            Self::NotFound { .. } | Self::ModelNotFound { .. } => "not_found_error",
+            Self::Unauthenticated => "authentication_error",
+            Self::Overloaded { .. } | Self::BodyBudget { .. } => "overloaded_error",
+            Self::RateLimited { .. } => "rate_limit_error",
+            Self::RateLimitStoreUnavailable => "api_error",
+            Self::Bedrock { kind, .. } => match kind {
+                BedrockErrorKind::ServiceUnavailable => "overloaded_error",
+                BedrockErrorKind::ResourceNotFound => "not_found_error",
+                _ => match self.status() {
+                    401 => "authentication_error",
+                    403 => "permission_error",
+                    404 => "not_found_error",
+                    413 => "request_too_large",
+                    429 => "rate_limit_error",
+                    400..=499 => "invalid_request_error",
+                    _ => "api_error",
+                },
+            },
+            Self::UpstreamUnreachable { .. }
+            | Self::UpstreamTimeout { .. }
+            | Self::UpstreamBadResponse { .. }
+            | Self::CredentialsUnavailable { .. }
+            | Self::ClientGone { .. }
+            | Self::Internal { .. } => "api_error",
+        }
+    }
+
+    /// The HTTP status on the Anthropic API: as [`Self::status`], except that an
+    /// `overloaded_error` is Anthropic's 529.
+    pub fn anthropic_status(&self) -> u16 {
+        if self.anthropic_type() == "overloaded_error" {
+            529
+        } else {
+            self.status()
+        }
+    }
+
     /// OpenAI `error.code`.
     pub(crate) fn code(&self) -> Option<&'static str> {
         Some(match self {

@@ -6,7 +6,8 @@
 //! [`translate`] (back) → `proxy::observe` ([`metrics`], access log).
 //!
 //! # The layering rule (checked by `tests/layering.rs`)
-//! - **Pure core** — [`json`], [`secret`], `error`, [`bedrock`], [`openai`], [`translate`]:
+//! - **Pure core** — [`json`], [`secret`], `error`, [`bedrock`], [`openai`], [`anthropic`],
+//!   [`translate`]:
 //!   no I/O, no clock, no environment, no Pingora, no tokio; they import only each other.
 //!   Correctness lives here, and the golden tests point here.
 //! - **Services without Pingora** — [`config`] (YAML → a model that cannot be invalid),
@@ -22,6 +23,7 @@ pub mod json;
 pub(crate) mod redact;
 pub mod secret;
 
+pub mod anthropic;
 pub mod bedrock;
 pub(crate) mod error;
 pub mod openai;

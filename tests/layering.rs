@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Layers, bottom up. A module may use `crate::X` only for X in its own layer or below.
 const LAYERS: &[&[&str]] = &[
     &["json", "redact", "secret"],
-    &["bedrock", "error", "openai", "translate"],
+    &["anthropic", "bedrock", "error", "openai", "translate"],
     &[
         "auth",
         "config",

@@ -28,15 +28,18 @@ pub(crate) enum Operation {
     ConverseStream,
     /// `InvokeModel`: the model's native JSON body in, its JSON answer out (embeddings).
     Invoke,
+    /// `CountTokens`: the input tokens a Converse request would take.
+    CountTokens,
 }
 
-/// `/model/{modelId}/converse[-stream]` or `/model/{modelId}/invoke` with the model id percent-encoded as the SDKs do
+/// `/model/{modelId}/converse[-stream]`, `/invoke` or `/count-tokens` with the model id percent-encoded as the SDKs do
 /// (`:` → `%3A`, `/` → `%2F`).
 pub(crate) fn model_path(model_id: &str, op: Operation) -> String {
     let suffix = match op {
         Operation::Converse => "/converse",
         Operation::ConverseStream => "/converse-stream",
         Operation::Invoke => "/invoke",
+        Operation::CountTokens => "/count-tokens",
     };
     let mut path = String::with_capacity(model_id.len() + 24);
     path.push_str("/model/");

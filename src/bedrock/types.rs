@@ -28,9 +28,43 @@ pub struct ConverseRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) output_config: Option<OutputConfig<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) request_metadata: Option<&'a std::collections::BTreeMap<String, String>>,
+    pub(crate) request_metadata: Option<Cow<'a, std::collections::BTreeMap<String, String>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) service_tier: Option<ServiceTier>,
+    /// Model-native answer fields to return (`/stop_sequence` for Claude).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) additional_model_response_field_paths: Vec<&'static str>,
+}
+
+/// The CountTokens body: `{"input":{"converse":{messages, system, toolConfig, ...}}}`.
+#[derive(Debug, Serialize)]
+pub(crate) struct CountTokensRequest<'r, 'a> {
+    pub(crate) input: CountTokensInput<'r, 'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct CountTokensInput<'r, 'a> {
+    pub(crate) converse: ConverseTokens<'r, 'a>,
+}
+
+/// The parts of a Converse request that CountTokens counts.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ConverseTokens<'r, 'a> {
+    pub(crate) messages: &'r [Message<'a>],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub(crate) system: &'r [SystemBlock<'a>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tool_config: Option<&'r ToolConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) additional_model_request_fields: Option<&'r AdditionalFields>,
+}
+
+/// The CountTokens answer `{"inputTokens": N}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CountTokensResponse {
+    pub(crate) input_tokens: u64,
 }
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +134,12 @@ pub(crate) struct AdditionalFields {
     /// OpenAI gpt-oss reasoning effort (`low`, `medium`, `high`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) reasoning_effort: Option<&'static str>,
+    /// Claude top-k sampling (Anthropic Messages `top_k`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) top_k: Option<u64>,
+    /// Claude beta features (the `anthropic-beta` header of Anthropic Messages clients).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) anthropic_beta: Vec<String>,
 }
 
 /// `{"type":"enabled","budget_tokens":N}` or `{"type":"adaptive"}`.
@@ -134,7 +174,25 @@ pub(crate) struct Image<'a> {
 pub(crate) struct Document<'a> {
     pub(crate) format: &'static str,
     pub(crate) name: String,
-    pub(crate) source: BytesSource<'a>,
+    pub(crate) source: DocumentSource<'a>,
+}
+
+/// A document's content: base64 bytes, or plain text.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum DocumentSource<'a> {
+    Bytes(&'a str),
+    Text(Cow<'a, str>),
+}
+
+impl DocumentSource<'_> {
+    /// The size of the content in bytes (decoded, for base64).
+    pub(crate) fn content_len(&self) -> usize {
+        match self {
+            DocumentSource::Bytes(b) => b.len() * 3 / 4,
+            DocumentSource::Text(t) => t.len(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -156,12 +214,17 @@ pub(crate) struct ToolUse<'a> {
 pub(crate) struct ToolResult<'a> {
     pub(crate) tool_use_id: Cow<'a, str>,
     pub(crate) content: Vec<ToolResultContent<'a>>,
+    /// `error` for a failed tool (Anthropic `is_error`); absent means success.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum ToolResultContent<'a> {
     Text(Cow<'a, str>),
+    Image(Image<'a>),
+    Document(Document<'a>),
 }
 
 #[derive(Debug, Serialize)]
@@ -296,6 +359,16 @@ pub(crate) struct ConverseResponse<'a> {
     pub(crate) usage: Option<TokenUsage>,
     #[serde(borrow, default)]
     pub(crate) service_tier: Option<ResponseServiceTier<'a>>,
+    #[serde(borrow, default)]
+    pub(crate) additional_model_response_fields: Option<ResponseFields<'a>>,
+}
+
+/// The model-native answer fields asked for with `additionalModelResponseFieldPaths`.
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct ResponseFields<'a> {
+    /// Claude: the stop sequence that ended the answer.
+    #[serde(borrow, default)]
+    pub(crate) stop_sequence: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -495,6 +568,8 @@ pub(crate) struct DeltaReasoning<'a> {
 pub(crate) struct MessageStop<'a> {
     #[serde(borrow, default)]
     pub(crate) stop_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) additional_model_response_fields: Option<ResponseFields<'a>>,
 }
 
 #[derive(Deserialize)]

@@ -47,6 +47,7 @@ pub(crate) fn config_dump(c: &Config) -> Value {
                 "backend": {"ai": {"provider": {"bedrock": {
                     "model": b.model,
                     "modelFamily": b.model_family,
+                    "anthropicBetas": b.anthropic_betas,
                     "region": b.region,
                     "endpoint": b.endpoint.base_url,
                 }}}, "policies": {"auth": auth, "tls": {"caFile": b.ca_file}}},

@@ -237,6 +237,30 @@ policies:
     }
 
     #[test]
+    fn anthropic_betas_default_to_bedrocks_list_and_are_validated() {
+        let c = load(GOOD).unwrap();
+        assert!(c.backends[0]
+            .anthropic_betas
+            .iter()
+            .any(|b| b == "interleaved-thinking-2025-05-14"));
+        let one = load(&GOOD.replace(
+            "region: us-east-1",
+            "region: us-east-1, anthropicBetas: [context-1m-2025-08-07]",
+        ))
+        .unwrap();
+        assert_eq!(one.backends[0].anthropic_betas, ["context-1m-2025-08-07"]);
+        let e = load(&GOOD.replace(
+            "region: us-east-1",
+            "region: us-east-1, anthropicBetas: [\"a,b\"]",
+        ))
+        .unwrap_err();
+        assert!(
+            e.0[0].starts_with("backends[0].ai.provider.bedrock.anthropicBetas[0]: must be one"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn model_family_override_is_validated() {
         let ok = load(&GOOD.replace(
             "region: us-east-1",

@@ -184,6 +184,9 @@ pub(crate) struct Backend {
     pub(crate) model: Option<String>,
     /// Overrides the family detected from the model id (for opaque ARNs).
     pub(crate) model_family: Option<ModelFamily>,
+    /// The `anthropic-beta` values passed on to Claude (`ai.provider.bedrock.anthropicBetas`);
+    /// default: the betas Bedrock documents. Others are dropped.
+    pub(crate) anthropic_betas: Vec<String>,
     /// The AWS region signed for (`ai.provider.bedrock.region`, e.g. `us-east-1`); required.
     pub(crate) region: String,
     /// Where requests go (`ai.provider.bedrock.endpoint`); default

@@ -148,6 +148,10 @@ pub(crate) struct Bedrock {
     /// Optional model family for opaque ARNs (`anthropic`, `nova`, `gpt-oss`, ...).
     #[serde(default)]
     pub(crate) model_family: Option<String>,
+    /// The `anthropic-beta` values Claude may receive from Anthropic Messages clients; default:
+    /// the betas Bedrock documents.
+    #[serde(default)]
+    pub(crate) anthropic_betas: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -46,6 +46,8 @@ pub(crate) async fn handle<F: FrontEnd>(
     body: &Bytes,
 ) -> Result<(), GatewayError> {
     let request = F::parse(body, gw.caps)?;
+    let betas = anthropic_betas(session);
+    let betas: Vec<&str> = betas.iter().map(String::as_str).collect();
     ctx.client_model = F::model(&request).map(str::to_owned);
     let client_model = F::model(&request).unwrap_or("");
     let entry = gw.routes.select(path, client_model)?;
@@ -58,7 +60,7 @@ pub(crate) async fn handle<F: FrontEnd>(
     };
     let first = entry.upstreams.first().ok_or_else(no_backend)?;
     let model_id = model_for(first, client_model)?;
-    let mut prepared = prepare::<F>(&request, entry, first, model_id, body.len())?;
+    let mut prepared = prepare::<F>(&request, entry, first, model_id, &betas, body.len())?;
     ctx.stream = prepared.translated.stream;
     let affinity = spreads(entry).then(|| affinity::prefix_key(&prepared.translated.converse));
     let mut attempts = Attempts::new(entry, &gw.metrics, affinity.unwrap_or(0), deadline);
@@ -68,13 +70,15 @@ pub(crate) async fn handle<F: FrontEnd>(
             Ok(model_id) if model_id == prepared.model_id => {
                 one(gw, session, ctx, &prepared, upstream, &mut attempts).await
             }
-            Ok(model_id) => match prepare::<F>(&request, entry, upstream, model_id, body.len()) {
-                Ok(p) => {
-                    prepared = p;
-                    one(gw, session, ctx, &prepared, upstream, &mut attempts).await
+            Ok(model_id) => {
+                match prepare::<F>(&request, entry, upstream, model_id, &betas, body.len()) {
+                    Ok(p) => {
+                        prepared = p;
+                        one(gw, session, ctx, &prepared, upstream, &mut attempts).await
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) => Err(e),
-            },
+            }
             Err(e) => Err(e),
         };
         let (Failed { error, sent }, hint) = match outcome {
@@ -192,13 +196,14 @@ fn prepare<'a, F: FrontEnd>(
     entry: &'a RouteEntry,
     upstream: &'a Upstream,
     model_id: &'a str,
+    client_betas: &[&str],
     body_len: usize,
 ) -> Result<Prepared<'a, F>, GatewayError> {
     let tctx = RequestContext {
         family: upstream.backend.family(model_id),
         caching: entry.route.prompt_caching.map(|p| p.policy()),
-        betas: &[],
-        client_betas: &[],
+        betas: &upstream.backend.anthropic_betas,
+        client_betas,
     };
     let translated = F::translate(request, &tctx)?;
     let mut converse = Vec::with_capacity(body_len + 512);
@@ -282,6 +287,22 @@ impl<F: FrontEnd> Answer<'_, '_, F> {
         };
         relay.run(session, ctx, &gw.metrics, &adjusted).await
     }
+}
+
+/// The client's `anthropic-beta` values (comma-separated, over any number of headers); only
+/// the Messages front-end reads them.
+fn anthropic_betas(session: &Session) -> Vec<String> {
+    session
+        .req_header()
+        .headers
+        .get_all("anthropic-beta")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// An answer id: the front-end's prefix and 24 random alphanumerics.

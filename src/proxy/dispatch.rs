@@ -6,9 +6,10 @@
 use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::{self, downstream};
-use super::{body, client_auth, converse, embeddings, limits, models, Gateway};
+use super::{body, client_auth, converse, count_tokens, embeddings, limits, models, Gateway};
 use crate::error::GatewayError;
 use crate::translate::chat::Chat;
+use crate::translate::messages::Messages;
 use crate::translate::responses::Responses;
 use pingora::prelude::*;
 
@@ -19,7 +20,7 @@ pub(crate) async fn serve(gw: &Gateway, session: &mut Session, ctx: &mut Request
     let Err(e) = route(gw, session, ctx).await else {
         return Ok(());
     };
-    ctx.status = e.status();
+    ctx.status = respond::status(ctx.api.error_shape(), &e);
     let result = if let GatewayError::ClientGone { .. } = e {
         session.set_keepalive(None);
         Ok(())
@@ -68,7 +69,9 @@ async fn route(
         Api::Chat => converse::handle::<Chat>(gw, session, ctx, &path, body).await,
         Api::Embeddings => embeddings::handle(gw, session, ctx, &path, body).await,
         Api::Responses => converse::handle::<Responses>(gw, session, ctx, &path, body).await,
-        Api::Messages | Api::CountTokens | Api::Models => Err(GatewayError::NotFound {
+        Api::Messages => converse::handle::<Messages>(gw, session, ctx, &path, body).await,
+        Api::CountTokens => count_tokens::handle(gw, session, ctx, &path, body).await,
+        Api::Models => Err(GatewayError::NotFound {
             method: method.to_string(),
             path,
         }),

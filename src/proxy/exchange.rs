@@ -173,7 +173,7 @@ async fn build_request(call: &Call<'_>, body: &Bytes) -> Result<RequestHeader, G
     let mut req =
         RequestHeader::build("POST", path.as_bytes(), Some(6 + auth.len())).map_err(internal)?;
     let accept = match call.op {
-        Operation::Converse | Operation::Invoke => "application/json",
+        Operation::Converse | Operation::Invoke | Operation::CountTokens => "application/json",
         Operation::ConverseStream => "application/vnd.amazon.eventstream",
     };
     req.insert_header("host", ep.authority.as_str())

@@ -22,6 +22,7 @@ pub(crate) mod client_auth;
 pub(crate) mod conn;
 pub(crate) mod context;
 pub(crate) mod converse;
+pub(crate) mod count_tokens;
 pub(crate) mod dispatch;
 pub(crate) mod embeddings;
 pub(crate) mod exchange;

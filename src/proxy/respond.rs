@@ -89,15 +89,29 @@ pub(crate) async fn error(
         extra.push(("retry-after", retry_after_secs.to_string()));
     }
     let body = error_body(api.error_shape(), e);
-    json(session, e.status(), body, request_id, &extra).await
+    json(
+        session,
+        status(api.error_shape(), e),
+        body,
+        request_id,
+        &extra,
+    )
+    .await
+}
+
+/// The HTTP status of an error in one API's shape (Anthropic's overloaded_error is a 529).
+pub(crate) fn status(shape: ErrorShape, e: &GatewayError) -> u16 {
+    match shape {
+        ErrorShape::OpenAi => e.status(),
+        ErrorShape::Anthropic => e.anthropic_status(),
+    }
 }
 
 /// The body of an error in one API's shape.
 pub(crate) fn error_body(shape: ErrorShape, e: &GatewayError) -> Vec<u8> {
     match shape {
         ErrorShape::OpenAi => crate::openai::error_body(e),
-        // The Anthropic shape arrives with the Messages front-end.
-        ErrorShape::Anthropic => crate::openai::error_body(e),
+        ErrorShape::Anthropic => crate::anthropic::error_body(e),
     }
 }
 

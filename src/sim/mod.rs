@@ -8,6 +8,7 @@
 //! tool), `[sim:tools=2]` (parallel calls), `[sim:reasoning]`, `[sim:cache=read:100,write:50]`,
 //! `[sim:unknown-block]`, `[sim:latency=200ms]`.
 
+mod count_tokens;
 mod invoke;
 pub mod validate;
 
@@ -370,7 +371,7 @@ impl Simulator {
         if method == "POST" && op == "invoke" {
             return self.invoke(path, model_enc, headers, body);
         }
-        if method != "POST" || (op != "converse" && op != "converse-stream") {
+        if method != "POST" || !["converse", "converse-stream", "count-tokens"].contains(&op) {
             return error_answer(404, "UnknownOperationException", "unknown operation");
         }
         let model = percent_encoding::percent_decode_str(model_enc)
@@ -391,6 +392,9 @@ impl Simulator {
                 )
             }
         };
+        if op == "count-tokens" {
+            return count_tokens::answer(&model, &request);
+        }
         if let Err(msg) = validate::validate_for_model(&model, &request) {
             return error_answer(400, "ValidationException", &msg);
         }
@@ -782,6 +786,21 @@ pub(crate) struct Reply {
     pub(crate) stop_reason: String,
     /// The Converse `usage` object, cache tokens included.
     pub(crate) usage: Value,
+    /// `additionalModelResponseFields` (Claude's `stop_sequence` when asked for), or null.
+    pub(crate) fields: Value,
+}
+
+/// Claude's `stop_sequence` (the first of the request's), when the request asks for
+/// `/stop_sequence` and the answer stopped on one.
+fn response_fields(request: &Value, stop_reason: &str) -> Value {
+    let asked = request["additionalModelResponseFieldPaths"]
+        .as_array()
+        .is_some_and(|p| p.iter().any(|p| p == "/stop_sequence"));
+    let first = request.pointer("/inferenceConfig/stopSequences/0");
+    match (asked && stop_reason == "stop_sequence", first) {
+        (true, Some(seq)) => json!({ "stop_sequence": seq }),
+        _ => Value::Null,
+    }
 }
 
 /// The answer the directives in the last user text ask for, for `model`; an `Err` is the
@@ -810,6 +829,21 @@ pub(crate) fn reply_for(
             .and_then(|n| n.parse::<usize>().ok())
             .unwrap_or(0)
     };
+    // A forced choice (`any`, or `tool` with a name) always calls; `tool` calls that tool.
+    let choice = &request["toolConfig"]["toolChoice"];
+    let named = choice.pointer("/tool/name").and_then(Value::as_str);
+    let calls = if named.is_some() || choice.get("any").is_some() {
+        calls.max(1)
+    } else {
+        calls
+    };
+    let tools: Vec<&Value> = match named {
+        Some(n) => tools
+            .into_iter()
+            .filter(|t| t["toolSpec"]["name"] == n)
+            .collect(),
+        None => tools,
+    };
     let mut stop_reason = "end_turn".to_owned();
     if calls > 0 && !tools.is_empty() {
         for i in 0..calls {
@@ -831,10 +865,12 @@ pub(crate) fn reply_for(
         stop_reason = stop.to_owned();
     }
     let usage = reply_usage(request, &blocks, &text, cache);
+    let fields = response_fields(request, &stop_reason);
     Ok(Reply {
         blocks,
         stop_reason,
         usage,
+        fields,
     })
 }
 
@@ -905,6 +941,7 @@ fn converse_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
             serde_json::to_vec(&json!({
                 "output": {"message": {"role": "assistant", "content": r.blocks}},
                 "stopReason": r.stop_reason,
+                "additionalModelResponseFields": r.fields,
                 "usage": r.usage,
                 "metrics": {"latencyMs": 1},
             }))
@@ -952,7 +989,7 @@ fn stream_answer(model: &str, request: &Value, cache: CacheUsage) -> Answer {
         if stream_error.is_none() && directive(&text, "truncate").is_none() {
             frames.push(event_frame(
                 "messageStop",
-                json!({"stopReason": reply.stop_reason}),
+                json!({"stopReason": reply.stop_reason, "additionalModelResponseFields": reply.fields}),
             ));
             frames.push(event_frame(
                 "metadata",

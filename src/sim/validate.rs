@@ -199,6 +199,26 @@ fn check_model_fields(
     Ok(())
 }
 
+/// With thinking on, the last assistant turn must start with its reasoning when it calls
+/// tools: Claude rejects a replayed tool turn without it.
+fn check_thinking_history(body: &Value) -> Result<(), String> {
+    let messages = body["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let last = messages
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, m)| m["role"] == "assistant");
+    if let Some((i, m)) = last {
+        if m.pointer("/content/0/toolUse").is_some() {
+            return Err(format!("messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks)."));
+        }
+    }
+    Ok(())
+}
+
 /// Claude thinking: adaptive-only models, and the sampling and tool-choice limits that apply
 /// while thinking.
 fn check_model_thinking(body: &Value, thinking: &Value, adaptive_only: bool) -> Result<(), String> {
@@ -229,6 +249,9 @@ fn check_model_thinking(body: &Value, thinking: &Value, adaptive_only: bool) -> 
         if forced {
             return Err("Thinking may not be enabled when tool_choice forces tool use.".into());
         }
+    }
+    if kind == "enabled" || kind == "adaptive" {
+        check_thinking_history(body)?;
     }
     if kind == "enabled" && body.pointer("/inferenceConfig/maxTokens").is_none() {
         return Err("`max_tokens` is required when thinking is enabled.".into());

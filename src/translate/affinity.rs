@@ -56,6 +56,7 @@ mod tests {
             output_config: None,
             request_metadata: None,
             service_tier: None,
+            additional_model_response_field_paths: Vec::new(),
         }
     }
 

@@ -253,6 +253,6 @@ pub(crate) fn document<'a>(
     Ok(cv::ContentBlock::Document(cv::Document {
         format,
         name: document_name(filename),
-        source: cv::BytesSource { bytes: data },
+        source: cv::DocumentSource::Bytes(data),
     }))
 }

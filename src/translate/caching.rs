@@ -35,7 +35,7 @@ fn block_tokens(b: &cv::ContentBlock<'_>) -> u64 {
     match b {
         cv::ContentBlock::Text(t) => text_tokens(t.len()),
         cv::ContentBlock::Image(_) => IMAGE_TOKENS,
-        cv::ContentBlock::Document(d) => text_tokens(d.source.bytes.len() * 3 / 4),
+        cv::ContentBlock::Document(d) => text_tokens(d.source.content_len()),
         cv::ContentBlock::Audio(a) => text_tokens(a.source.bytes.len() * 3 / 4),
         cv::ContentBlock::ToolUse(t) => text_tokens(t.name.len() + t.input.get().len()),
         cv::ContentBlock::ToolResult(r) => r
@@ -43,6 +43,8 @@ fn block_tokens(b: &cv::ContentBlock<'_>) -> u64 {
             .iter()
             .map(|c| match c {
                 cv::ToolResultContent::Text(t) => text_tokens(t.len()),
+                cv::ToolResultContent::Image(_) => IMAGE_TOKENS,
+                cv::ToolResultContent::Document(d) => text_tokens(d.source.content_len()),
             })
             .sum(),
         cv::ContentBlock::ReasoningContent(cv::ReasoningContent::ReasoningText(r)) => {

@@ -55,6 +55,14 @@ impl ModelFamily {
         )
     }
 
+    /// Whether the family is Anthropic Claude (any version with Converse support).
+    pub(crate) fn is_claude(self) -> bool {
+        matches!(
+            self,
+            Self::Claude | Self::ClaudeThinking | Self::ClaudeAdaptive
+        )
+    }
+
     /// Whether Bedrock accepts a `cachePoint` among the tool definitions (Claude only).
     pub(crate) fn caches_tools(self) -> bool {
         matches!(

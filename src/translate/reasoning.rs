@@ -80,6 +80,37 @@ pub(crate) struct Reasoning {
     pub(crate) effort: Option<&'static str>,
 }
 
+/// Claude thinking needs the last assistant turn to start with its signed reasoning when it
+/// calls tools; histories from clients that dropped the reasoning (LangChain, the Vercel AI SDK,
+/// LiteLLM) fail at Bedrock ("Expected `thinking` ... but found `tool_use`"). Such a request is
+/// sent without thinking, and `param` (the client's name for it) is named in `adjusted`.
+pub(crate) fn drop_unreplayable_thinking(
+    req: &mut cv::ConverseRequest<'_>,
+    param: &'static str,
+    adjusted: &mut Vec<&'static str>,
+) {
+    let Some(fields) = &mut req.additional_model_request_fields else {
+        return;
+    };
+    if fields.thinking.is_none() {
+        return;
+    }
+    let last_assistant = req
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == cv::Role::Assistant);
+    let unsigned_tool_turn = last_assistant
+        .is_some_and(|m| matches!(m.content.first(), Some(cv::ContentBlock::ToolUse(_))));
+    if unsigned_tool_turn {
+        fields.thinking = None;
+        if *fields == cv::AdditionalFields::default() {
+            req.additional_model_request_fields = None;
+        }
+        adjusted.push(param);
+    }
+}
+
 /// Map `reasoning_effort` for the family; may adjust `inference` and records in `adjusted` the
 /// client parameters that were changed or dropped.
 pub(crate) fn apply(

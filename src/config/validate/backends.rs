@@ -63,6 +63,22 @@ fn backend(
         }
         family
     });
+    let anthropic_betas = match &br.anthropic_betas {
+        None => crate::translate::messages::request::DEFAULT_BETAS
+            .iter()
+            .map(|b| (*b).to_owned())
+            .collect(),
+        Some(list) => {
+            for (i, b) in list.iter().enumerate() {
+                if b.trim().is_empty() || b.contains(',') {
+                    errors.push(format!(
+                        "{p}.anthropicBetas[{i}]: must be one beta name (no commas, not empty)"
+                    ));
+                }
+            }
+            list.clone()
+        }
+    };
     let auth = backend_auth(b, path, secrets, errors);
     let ca_file = b
         .policies
@@ -81,6 +97,7 @@ fn backend(
         namespace: ns(&b.namespace),
         model: br.model.clone(),
         model_family,
+        anthropic_betas,
         region: br.region.clone(),
         endpoint: endpoint?,
         auth,

@@ -64,10 +64,12 @@ pub fn translate<'a>(
         tool_config,
         additional_model_request_fields: reasoning.fields,
         output_config,
-        request_metadata: request_metadata(req)?,
+        request_metadata: request_metadata(req)?.map(Cow::Borrowed),
         service_tier: service_tier(req)?,
+        additional_model_response_field_paths: Vec::new(),
     };
     caching::apply(&mut converse, ctx.family, ctx.caching);
+    reasoning::drop_unreplayable_thinking(&mut converse, "reasoning_effort", &mut adjusted);
     Ok(Translated {
         converse,
         stream: req.stream.unwrap_or(false),
@@ -814,6 +816,7 @@ fn tool_result<'a>(
         Ok(cv::ContentBlock::ToolResult(cv::ToolResult {
             tool_use_id: id,
             content: texts.into_iter().map(cv::ToolResultContent::Text).collect(),
+            status: None,
         }))
     } else {
         let joined: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();

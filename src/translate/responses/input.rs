@@ -94,6 +94,7 @@ fn push_item<'a>(
                 cv::ContentBlock::ToolResult(cv::ToolResult {
                     tool_use_id: tool_id(call_id),
                     content: texts.into_iter().map(cv::ToolResultContent::Text).collect(),
+                    status: None,
                 })
             } else {
                 let joined: Vec<&str> = texts.iter().map(|t| t.as_ref()).collect();

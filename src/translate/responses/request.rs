@@ -72,8 +72,10 @@ pub fn translate<'a>(
         tool_config,
         additional_model_request_fields: reasoning.fields,
         output_config,
-        request_metadata: params::request_metadata(req.metadata.as_ref())?,
+        request_metadata: params::request_metadata(req.metadata.as_ref())?
+            .map(std::borrow::Cow::Borrowed),
         service_tier: params::service_tier(req.service_tier.as_deref())?,
+        additional_model_response_field_paths: Vec::new(),
     };
     caching::apply(&mut converse, ctx.family, ctx.caching);
     Ok(Translated {
