@@ -545,6 +545,21 @@ pub(crate) struct DeltaUnion<'a> {
     pub(crate) reasoning_content: Option<DeltaReasoning<'a>>,
 }
 
+impl DeltaUnion<'_> {
+    /// Characters of output this delta carries (text, tool-call arguments, reasoning text):
+    /// what an abandoned stream is charged by when Bedrock's usage never arrives.
+    pub(crate) fn produced_chars(&self) -> u64 {
+        let text = self.text.as_deref().map_or(0, str::len);
+        let tool = self.tool_use.as_ref().map_or(0, |t| t.input.len());
+        let reasoning = self
+            .reasoning_content
+            .as_ref()
+            .and_then(|r| r.text.as_deref())
+            .map_or(0, str::len);
+        (text + tool + reasoning) as u64
+    }
+}
+
 #[derive(Deserialize)]
 pub(crate) struct DeltaToolUse<'a> {
     #[serde(borrow, default)]

@@ -46,6 +46,10 @@ pub(crate) struct RequestCtx {
     pub(crate) error: Option<GatewayError>,
     /// Token usage as Bedrock reported it (`inputTokens` excludes cache reads and writes).
     pub(crate) usage: Option<TokenUsage>,
+    /// Size of the Converse request last sent (the input estimate of an abandoned stream).
+    pub(crate) prompt_bytes: usize,
+    /// Output characters relayed before the client hung up, when Bedrock's usage never came.
+    pub(crate) abandoned_chars: Option<u64>,
     /// The rate limit the request was admitted by (charged when it is logged).
     pub(crate) rate_limit: Option<super::limits::Limited>,
     /// The concurrency slot this request holds (released when the context is dropped).
@@ -74,6 +78,8 @@ impl RequestCtx {
             status: 0,
             error: None,
             usage: None,
+            prompt_bytes: 0,
+            abandoned_chars: None,
             rate_limit: None,
             slot: None,
             body_bytes: None,

@@ -106,6 +106,7 @@ async fn one<F: FrontEnd>(
 ) -> Result<Attempt, GatewayError> {
     ctx.backend = Some(upstream.backend.name.clone());
     ctx.model = Some(prepared.model_id.to_owned());
+    ctx.prompt_bytes = prepared.converse.len();
     ctx.attempts = attempts.made();
     let call = Call {
         upstream,

@@ -101,11 +101,14 @@ pub(crate) fn headers(ctx: &RequestCtx) -> Vec<(&'static str, String)> {
 /// Once the request is over: charge the tokens Bedrock reported (input, cache reads and
 /// writes, output) to the key's token limits, and count them per client. Never waits.
 pub(crate) fn charge(metrics: &Metrics, ctx: &RequestCtx) {
-    let Some(u) = &ctx.usage else {
-        return;
+    let tokens = match (&ctx.usage, ctx.abandoned_chars) {
+        // Bedrock's inputTokens + cacheReadInputTokens + cacheWriteInputTokens + outputTokens.
+        (Some(u), _) => u.prompt_tokens().saturating_add(u.output_tokens),
+        // A stream the client abandoned before Bedrock's usage arrived: estimated at four
+        // bytes a token, the Converse request as input and the output relayed so far.
+        (None, Some(chars)) => abandoned_tokens(ctx.prompt_bytes, chars),
+        (None, None) => return,
     };
-    // Bedrock's inputTokens + cacheReadInputTokens + cacheWriteInputTokens + outputTokens.
-    let tokens = u.prompt_tokens().saturating_add(u.output_tokens);
     if let Some(l) = &ctx.rate_limit {
         l.limiter.charge(&l.key, tokens);
     }
@@ -115,5 +118,22 @@ pub(crate) fn charge(metrics: &Metrics, ctx: &RequestCtx) {
             .client_tokens
             .with_label_values(&[client])
             .inc_by(tokens);
+    }
+}
+
+/// The token estimate of an abandoned stream: four bytes of the Converse request, or four
+/// characters of output, per token (rounded up; at least one token of input).
+fn abandoned_tokens(prompt_bytes: usize, output_chars: u64) -> u64 {
+    (prompt_bytes as u64).div_ceil(4).max(1) + output_chars.div_ceil(4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::abandoned_tokens;
+
+    #[test]
+    fn an_abandoned_stream_is_charged_four_bytes_a_token() {
+        assert_eq!(abandoned_tokens(4000, 401), 1000 + 101);
+        assert_eq!(abandoned_tokens(0, 0), 1);
     }
 }

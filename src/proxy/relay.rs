@@ -177,6 +177,9 @@ impl<S: StreamOut> Relay<'_, S> {
     /// The client is gone: record what was produced; the upstream session is dropped.
     fn client_gone(&self, ctx: &mut RequestCtx, e: &Error) -> GatewayError {
         ctx.usage = self.translator.tokens();
+        if ctx.usage.is_none() {
+            ctx.abandoned_chars = Some(self.translator.produced_chars());
+        }
         ctx.upstream = Some(self.upstream_start.elapsed());
         downstream(e)
     }

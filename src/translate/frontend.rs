@@ -81,6 +81,9 @@ pub trait StreamOut: Send {
     fn finish(&mut self, out: &mut Vec<u8>);
     /// Bedrock's usage, once its `metadata` event arrived.
     fn tokens(&self) -> Option<cv::TokenUsage>;
+    /// Characters of output (text, tool arguments, reasoning) translated so far: the measure of
+    /// a stream the client abandoned before Bedrock's usage arrived.
+    fn produced_chars(&self) -> u64;
     /// Whether anything was emitted before an error: a stream that failed before it started
     /// can still be retried or answered as an HTTP error.
     fn started(&self) -> bool;

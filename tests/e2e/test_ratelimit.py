@@ -277,6 +277,37 @@ def test_tokens_are_charged_after_a_stream_and_stop_the_key(gateways):
     assert 1 <= int(h["retry-after"]) <= 60
 
 
+def test_a_stream_the_client_abandons_is_charged_for_what_was_produced(gateways):
+    """The client reads the first events of a slow stream and hangs up: Bedrock's usage never
+    arrives, so the key is charged an estimate (4 bytes of the Converse request, 4 characters
+    of output, per token) — never nothing."""
+    import http.client
+    g = gateways(limits("{requests: 100, window: 1m}", "{tokens: 1000000, window: 1m}"))
+    body = {"model": "amazon.nova-micro-v1:0", "stream": True,
+            "messages": [{"role": "user", "content": "[sim:pace=300ms] tell me a long story"}]}
+    c = http.client.HTTPConnection("127.0.0.1", g.ports["gw"], timeout=30)
+    c.request("POST", "/v1/chat/completions", json.dumps(body),
+              {"content-type": "application/json", "authorization": f"Bearer {KEYS['team-a']}"})
+    r = c.getresponse()
+    assert r.status == 200
+    first = r.read(6)  # http.client undoes the chunked framing
+    assert first == b"data: ", first
+    # Hang up mid-stream, long before the simulator's metadata event (shutdown: the response's
+    # file object still holds the socket, so close() alone would not end the connection).
+    import socket
+    c.sock.shutdown(socket.SHUT_RDWR)
+    c.sock.close()
+
+    def used():
+        rows = [r for k in g.usage()["policies"][0]["keys"] for r in k["limits"] if r["kind"] == "tokens"]
+        return rows and rows[0]["used"]
+    charged = wait_for(used)
+    # At least the input estimate (the Converse body is > 40 bytes); far below a whole answer's
+    # worth of a 1M budget.
+    assert charged and 10 <= charged < 10_000, charged
+    assert g.metric("basalt_client_tokens_total", client="team-a") == charged
+
+
 def test_usage_shows_key_names_and_numbers_never_keys(gateways):
     g = gateways(limits("{requests: 10, window: 1m}", "{tokens: 1000000, window: 30d}"))
     g.chat()

@@ -40,6 +40,8 @@ pub struct StreamTranslator {
     next_tool: usize,
     finish: Option<&'static str>,
     tokens: Option<TokenUsage>,
+    /// Output characters translated (see [`StreamOut::produced_chars`]).
+    produced: u64,
     /// The error sent to the client, if any; once set, nothing more is emitted.
     error: Option<GatewayError>,
     /// Whether a chunk with output (text, reasoning or a tool call) has been written.
@@ -67,6 +69,7 @@ impl StreamTranslator {
             next_tool: 0,
             finish: None,
             tokens: None,
+            produced: 0,
             error: None,
             output_sent: false,
         }
@@ -188,6 +191,7 @@ impl StreamTranslator {
     /// `contentBlockDelta`: text, a fragment of a tool call's arguments, or reasoning.
     fn on_block_delta(&mut self, e: BlockDelta<'_>, out: &mut Vec<u8>) {
         let Some(d) = e.delta else { return };
+        self.produced += d.produced_chars();
         if let Some(t) = &d.text {
             self.delta(
                 out,
@@ -320,6 +324,9 @@ impl StreamOut for StreamTranslator {
     }
     fn tokens(&self) -> Option<TokenUsage> {
         self.tokens
+    }
+    fn produced_chars(&self) -> u64 {
+        self.produced
     }
     fn started(&self) -> bool {
         self.role_sent

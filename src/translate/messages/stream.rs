@@ -50,6 +50,8 @@ pub struct MessagesStream {
     /// Stop reason and the stop sequence Bedrock reported, once `messageStop` arrived.
     stop: Option<(&'static str, Option<String>)>,
     tokens: Option<TokenUsage>,
+    /// Output characters translated (see [`StreamOut::produced_chars`]).
+    produced: u64,
     /// `message_delta` and `message_stop` were sent.
     ended: bool,
     error: Option<GatewayError>,
@@ -86,6 +88,7 @@ impl MessagesStream {
             next_index: 0,
             stop: None,
             tokens: None,
+            produced: 0,
             ended: false,
             error: None,
             output_sent: false,
@@ -222,6 +225,7 @@ impl MessagesStream {
 
     fn on_block_delta(&mut self, e: BlockDelta<'_>, out: &mut Vec<u8>) {
         let Some(d) = e.delta else { return };
+        self.produced += d.produced_chars();
         let at = e.content_block_index;
         if let Some(t) = &d.text {
             let i = self.open(at, Kind::Text, OutBlock::Text { text: "" }, out);
@@ -339,6 +343,9 @@ impl StreamOut for MessagesStream {
     }
     fn tokens(&self) -> Option<TokenUsage> {
         self.tokens
+    }
+    fn produced_chars(&self) -> u64 {
+        self.produced
     }
     fn started(&self) -> bool {
         self.started

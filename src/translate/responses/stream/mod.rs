@@ -38,6 +38,8 @@ pub struct StreamTranslator {
     open: Vec<(u64, usize)>,
     stop: Option<String>,
     tokens: Option<TokenUsage>,
+    /// Output characters translated (see [`StreamOut::produced_chars`]).
+    produced: u64,
     error: Option<GatewayError>,
     output_sent: bool,
 }
@@ -62,6 +64,7 @@ impl StreamTranslator {
             open: Vec::new(),
             stop: None,
             tokens: None,
+            produced: 0,
             error: None,
             output_sent: false,
         }
@@ -152,6 +155,7 @@ impl StreamTranslator {
                 let e: BlockDelta = parse(kind, payload)?;
                 self.ensure_started(out);
                 if let Some(d) = e.delta {
+                    self.produced += d.produced_chars();
                     self.on_delta(e.content_block_index, d, out);
                 }
             }
@@ -234,6 +238,9 @@ impl StreamOut for StreamTranslator {
     }
     fn tokens(&self) -> Option<TokenUsage> {
         self.tokens
+    }
+    fn produced_chars(&self) -> u64 {
+        self.produced
     }
     fn started(&self) -> bool {
         self.started
