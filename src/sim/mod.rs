@@ -10,6 +10,7 @@
 
 mod count_tokens;
 mod invoke;
+mod schema;
 pub mod validate;
 
 use crate::bedrock::exceptions::status_of;
@@ -754,26 +755,6 @@ pub(crate) fn directive<'t>(text: &'t str, key: &str) -> Option<&'t str> {
     None
 }
 
-fn example_value(schema: &Value) -> Value {
-    match schema["type"].as_str() {
-        Some("string") => schema["enum"].get(0).cloned().unwrap_or(json!("Paris")),
-        Some("integer") => json!(1),
-        Some("number") => json!(1.5),
-        Some("boolean") => json!(true),
-        Some("array") => json!([example_value(&schema["items"])]),
-        Some("object") | None => {
-            let mut obj = serde_json::Map::new();
-            if let Some(props) = schema["properties"].as_object() {
-                for (k, v) in props {
-                    obj.insert(k.clone(), example_value(v));
-                }
-            }
-            Value::Object(obj)
-        }
-        _ => Value::Null,
-    }
-}
-
 fn estimate_tokens(v: &Value) -> u64 {
     (v.to_string().len() as u64 / 4).max(1)
 }
@@ -851,7 +832,7 @@ pub(crate) fn reply_for(
             blocks.push(json!({"toolUse": {
                 "toolUseId": format!("tooluse_sim{i:02}"),
                 "name": spec["name"],
-                "input": example_value(&spec["inputSchema"]["json"]),
+                "input": schema::example(&spec["inputSchema"]["json"]),
             }}));
         }
         stop_reason = "tool_use".into();
@@ -893,7 +874,7 @@ fn answer_text(model: &str, request: &Value, text: &str) -> String {
             .and_then(Value::as_str)
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or(json!({"type": "object"}));
-        example_value(&schema).to_string()
+        schema::example(&schema).to_string()
     } else {
         let echo: String = text.chars().take(200).collect();
         format!("Hello from the Bedrock simulator ({model}). You said: {echo}")

@@ -187,6 +187,32 @@ def test_structured_output(stack, client):
     assert tf["type"] == "json_schema" and json.loads(tf["structure"]["jsonSchema"]["schema"]) == schema
 
 
+def test_structured_output_parse_with_refs_and_bounds(stack, client):
+    """The SDK's `.parse` with a pydantic model: nested models become `$defs` + `$ref`, and
+    `Field(ge=..)`, `min_length`, `Literal` become bounds, lengths and enums; the simulator's
+    answer satisfies them all, so pydantic validates it."""
+    from typing import List, Literal
+
+    from pydantic import BaseModel, Field
+
+    class Address(BaseModel):
+        city: str = Field(min_length=8)
+        kind: Literal["home", "work"]
+
+    class Person(BaseModel):
+        age: int = Field(ge=18, le=120)
+        score: float = Field(gt=0, lt=1)
+        addresses: List[Address] = Field(min_length=2)
+
+    r = client.chat.completions.parse(model="m", messages=[{"role": "user", "content": "Ann"}],
+                                      response_format=Person)
+    p = r.choices[0].message.parsed
+    assert p is not None and 18 <= p.age <= 120 and 0 < p.score < 1, p
+    assert len(p.addresses) >= 2 and all(len(a.city) >= 8 and a.kind == "home" for a in p.addresses), p
+    sent = json.loads(json.loads(stack.last_upstream()["body"])["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"])
+    assert "$defs" in sent, sent
+
+
 def test_one_mebibyte_request(stack, client):
     stack.clear()
     big = "x" * (1024 * 1024)
