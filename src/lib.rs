@@ -1,7 +1,8 @@
-//! basalt — an OpenAI-compatible gateway for Amazon Bedrock, built on Pingora.
+//! basalt — an OpenAI- and Anthropic-compatible gateway for Amazon Bedrock, built on Pingora.
 //!
 //! Data flows one way, and the modules read in that order: downstream request → `proxy`
-//! (dispatch, body) → [`openai`] (that API's wire types) → [`translate`] (to Converse; policies)
+//! (dispatch, body) → [`openai`] or [`anthropic`] (that API's wire types) → [`translate`] (that
+//! API's front-end, to Converse; policies)
 //! → [`bedrock`] (sign, wire types) → `proxy` (upstream exchange, stream relay) →
 //! [`translate`] (back) → `proxy::observe` ([`metrics`], access log).
 //!
@@ -12,7 +13,8 @@
 //!   Correctness lives here, and the golden tests point here.
 //! - **Services without Pingora** — [`config`] (YAML → a model that cannot be invalid),
 //!   `credentials` and `auth` (AWS credentials, signing headers), [`metrics`],
-//!   [`logging`], `sim` (the Bedrock simulator's logic, cargo feature `simulator`).
+//!   [`logging`], `ratelimit` (rate limits and token budgets, in process or through Redis),
+//!   `sim` (the Bedrock simulator's logic, cargo feature `simulator`).
 //! - **Pingora lives in `proxy` and [`server`] only**: `proxy` is the request path, one file
 //!   per job; `server` assembles the process (listeners, admin, metrics, background services,
 //!   the simulator's listener).
