@@ -30,6 +30,8 @@ pub(crate) async fn handle(
     ctx.client_model = request.model.as_deref().map(str::to_owned);
     let entry = gw.routes.select(path, client_model)?;
     ctx.route = Some(entry.route.name.clone());
+    // A Bedrock call against the account's quotas: counted like any request (no tokens).
+    super::limits::admit(gw, session, ctx, entry).await?;
     let upstream = entry
         .upstreams
         .first()
@@ -69,7 +71,8 @@ pub(crate) async fn handle(
     }
     let (out, _) = count_tokens::answer(&answer)?;
     ctx.status = 200;
-    respond::json(session, 200, out, &ctx.request_id, &[])
+    let headers = super::limits::headers(ctx);
+    respond::json(session, 200, out, &ctx.request_id, &headers)
         .await
         .map_err(|e| downstream(&e))
 }

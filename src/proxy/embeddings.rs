@@ -62,6 +62,7 @@ pub(crate) async fn handle(
     let client_model = request.model.as_deref().unwrap_or("");
     let entry = gw.routes.select(path, client_model)?;
     ctx.route = Some(entry.route.name.clone());
+    super::limits::admit(gw, session, ctx, entry).await?;
     let deadline = Instant::now() + entry.route.timeouts.total;
     let first = entry.upstreams.first().ok_or_else(|| no_backend(entry))?;
     let model_id = model_for(first, client_model)?;
@@ -92,7 +93,8 @@ pub(crate) async fn handle(
         ..TokenUsage::default()
     });
     ctx.status = 200;
-    respond::json(session, 200, answered.body, &ctx.request_id, &[])
+    let headers = super::limits::headers(ctx);
+    respond::json(session, 200, answered.body, &ctx.request_id, &headers)
         .await
         .map_err(|e| downstream(&e))
 }

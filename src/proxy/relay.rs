@@ -194,6 +194,11 @@ impl<S: StreamOut> Relay<'_, S> {
         self.translator.finish(&mut out);
         ctx.upstream = Some(self.upstream_start.elapsed());
         ctx.usage = self.translator.tokens();
+        if ctx.usage.is_none() {
+            // Failed after it started (idle, deadline, exception): Bedrock's usage never
+            // came, so what was relayed is the measure (rate limits charge it).
+            ctx.abandoned_chars = Some(self.translator.produced_chars());
+        }
         ctx.error = self.translator.error_sent().cloned();
         session
             .write_response_body(Some(Bytes::from(out)), true)

@@ -41,7 +41,10 @@ backends:
     policies: {{auth: {{aws: {{secretRef: {{name: static}}}}}}}}
 routes:
   - name: limited
-    matches: [{{path: {{type: PathPrefix, value: /v1/chat/completions}}}}]
+    matches:
+      - {{path: {{type: PathPrefix, value: /v1/chat/completions}}}}
+      - {{path: {{type: PathPrefix, value: /v1/embeddings}}}}
+      - {{path: {{type: PathPrefix, value: /v1/messages}}}}
     backendRefs: [{{name: sim}}]
 policies:
   - name: team-limits
@@ -306,6 +309,45 @@ def test_a_stream_the_client_abandons_is_charged_for_what_was_produced(gateways)
     # worth of a 1M budget.
     assert charged and 10 <= charged < 10_000, charged
     assert g.metric("basalt_client_tokens_total", client="team-a") == charged
+
+
+def test_embeddings_and_count_tokens_are_limited_like_chat(gateways, sim):
+    """The same route's limit covers every API on it: embeddings (billed: their input tokens are
+    charged) and count_tokens (a Bedrock call) are admitted, counted and refused like chat."""
+    g = gateways(limits("{requests: 3, window: 1m}", "{tokens: 1000000, window: 1m}"))
+    auth = {"content-type": "application/json", "authorization": f"Bearer {KEYS['team-a']}"}
+
+    def post(path, body):
+        req = urllib.request.Request(f"http://127.0.0.1:{g.ports['gw']}{path}",
+                                     data=json.dumps(body).encode(), headers=auth)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    emb = {"model": "amazon.titan-embed-text-v2:0", "input": "hello there"}
+    ct = {"model": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+          "messages": [{"role": "user", "content": "hi"}]}
+    status, h, _ = post("/v1/embeddings", emb)
+    assert status == 200 and h["x-ratelimit-remaining-requests"] == "2", (status, h)
+    status, h, _ = post("/v1/messages/count_tokens", ct)
+    assert status == 200 and h["x-ratelimit-remaining-requests"] == "1", (status, h)
+    assert g.chat()[0] == 200
+    before = sim_count(sim)
+    status, h, body = post("/v1/embeddings", emb)
+    assert status == 429 and json.loads(body)["error"]["code"] == "rate_limit_exceeded", body
+    status, h, body = post("/v1/messages/count_tokens", ct)
+    # Anthropic's shape on /messages paths.
+    assert status == 429 and json.loads(body) == {"type": "error", "error": {
+        "type": "rate_limit_error", "message": json.loads(body)["error"]["message"]}}, body
+    assert h["retry-after"] and h["x-ratelimit-remaining-requests"] == "0", h
+    assert sim_count(sim) == before, "refused before any Bedrock call"
+
+    def used():
+        rows = [r for k in g.usage()["policies"][0]["keys"] for r in k["limits"] if r["kind"] == "tokens"]
+        return rows and rows[0]["used"]
+    assert wait_for(used), "the embeddings' and chat's tokens were charged"
 
 
 def test_usage_shows_key_names_and_numbers_never_keys(gateways):

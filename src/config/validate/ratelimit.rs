@@ -233,7 +233,9 @@ fn redis(r: &raw::RedisStore, path: &str, errors: &mut Vec<String>) -> RedisStor
     }
 }
 
-/// The URL with its user-info (user and password) replaced by `***`.
+/// The URL with its user-info (user and password) replaced by `***`. Everything before the
+/// last `@` ahead of the query counts as user-info, so a password holding `@`, `/` or `#`
+/// (unescaped) never shows.
 pub(crate) fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return if url.contains('@') {
@@ -242,8 +244,8 @@ pub(crate) fn redact_url(url: &str) -> String {
             url.into()
         };
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
+    let query = rest.find('?').unwrap_or(rest.len());
+    match rest[..query].rfind('@') {
         Some(at) => format!("{scheme}://***{}", &rest[at..]),
         None => url.to_owned(),
     }
@@ -394,5 +396,14 @@ policies:
         assert_eq!(redact_url("rediss://u:p@w@h/0?x=@"), "rediss://***@h/0?x=@");
         assert_eq!(redact_url("redis://h:6379"), "redis://h:6379");
         assert_eq!(redact_url("pw@h"), "***");
+        // Unescaped `#`, `/` and `@` in the password: still hidden whole.
+        assert_eq!(
+            redact_url("redis://:pa#ss@redis:6379/0"),
+            "redis://***@redis:6379/0"
+        );
+        assert_eq!(
+            redact_url("redis://:p@ss/word@host/0"),
+            "redis://***@host/0"
+        );
     }
 }
