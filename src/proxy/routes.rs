@@ -31,7 +31,13 @@ pub(crate) struct RouteTable {
 
 impl RouteTable {
     /// Map each route's backends to their upstreams (by identity of the shared `Backend`).
-    pub(crate) fn new(routes: &[Route], upstreams: &[Arc<Upstream>]) -> Result<Self, String> {
+    /// `previous` are the limiters of the table this one replaces (a reload): a policy whose
+    /// `rateLimit` did not change keeps its limiter, and so its counts.
+    pub(crate) fn new(
+        routes: &[Route],
+        upstreams: &[Arc<Upstream>],
+        previous: &[Arc<Limiter>],
+    ) -> Result<Self, String> {
         let find = |b: &Arc<Backend>| {
             upstreams
                 .iter()
@@ -46,10 +52,13 @@ impl RouteTable {
                 let ups: Result<Vec<_>, String> = r.backends.iter().map(|(_, b)| find(b)).collect();
                 let limiter = match &r.rate_limit {
                     None => None,
-                    Some(rl) => match limiters.iter().find(|l| l.limits(rl)) {
+                    Some(rl) => match limiters.iter().find(|l| l.limits(rl) || l.same_as(rl)) {
                         Some(l) => Some(l.clone()),
                         None => {
-                            let l = Arc::new(Limiter::new(rl.clone())?);
+                            let l = match previous.iter().find(|l| l.same_as(rl)) {
+                                Some(kept) => kept.clone(),
+                                None => Arc::new(Limiter::new(rl.clone())?),
+                            };
                             limiters.push(l.clone());
                             Some(l)
                         }

@@ -143,6 +143,18 @@ impl Limiter {
         Arc::ptr_eq(&self.config, config)
     }
 
+    /// Whether `config` (from a reloaded configuration) says exactly what this limiter's does:
+    /// the same policy, key, limits, overrides and store (the Redis URL compared whole). Then a
+    /// reload keeps this limiter, and so its counts (and its Redis connection).
+    pub(crate) fn same_as(&self, config: &RateLimit) -> bool {
+        let shape = |c: &RateLimit| serde_json::to_value(c).ok();
+        let url = |c: &RateLimit| c.redis.as_ref().map(|r| r.url.expose().to_owned());
+        self.config.policy == config.policy
+            && shape(&self.config) == shape(config)
+            && shape(&self.config).is_some()
+            && url(&self.config) == url(config)
+    }
+
     /// The policy (`namespace/name`).
     pub(crate) fn policy(&self) -> &str {
         &self.config.policy

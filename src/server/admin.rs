@@ -8,6 +8,7 @@ use super::lifecycle::Lifecycle;
 use crate::config::dump::config_dump;
 use crate::config::model::Config;
 use crate::proxy::routes::RouteTable;
+use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
@@ -16,11 +17,27 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The admin app: the configuration part of the dump is built once at start-up; each backend's
-/// live health (`health`: healthy, or ejected until a time) is added at every request.
-pub(crate) struct Admin {
+/// What the admin answers from: the configuration part of the dump (built once per
+/// configuration) and the live route table (health, rate-limit counts). A reload replaces it.
+pub(crate) struct AdminView {
     dump: Value,
     routes: Arc<RouteTable>,
+}
+
+impl AdminView {
+    /// The view of a validated config and its route table.
+    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>) -> Arc<Self> {
+        Arc::new(AdminView {
+            dump: config_dump(config),
+            routes,
+        })
+    }
+}
+
+/// The admin app; each backend's live health (`health`: healthy, or ejected until a time) is
+/// added to the dump at every request.
+pub(crate) struct Admin {
+    view: Arc<ArcSwap<AdminView>>,
     listeners: Vec<SocketAddr>,
     lifecycle: Arc<Lifecycle>,
 }
@@ -30,16 +47,21 @@ impl Admin {
     pub(crate) fn new(config: &Config, routes: Arc<RouteTable>, lifecycle: Arc<Lifecycle>) -> Self {
         Admin {
             lifecycle,
-            dump: config_dump(config),
-            routes,
+            view: Arc::new(ArcSwap::new(AdminView::new(config, routes))),
             listeners: config.listeners.iter().map(|l| l.address).collect(),
         }
     }
 
+    /// The handle a reload stores the new configuration's view into.
+    pub(crate) fn view(&self) -> Arc<ArcSwap<AdminView>> {
+        self.view.clone()
+    }
+
     fn dump(&self) -> Vec<u8> {
-        let mut dump = self.dump.clone();
+        let view = self.view.load();
+        let mut dump = view.dump.clone();
         if let Some(obj) = dump.as_object_mut() {
-            obj.insert("health".into(), self.routes.health_json());
+            obj.insert("health".into(), view.routes.health_json());
         }
         serde_json::to_vec_pretty(&dump).unwrap_or_default()
     }
@@ -48,7 +70,8 @@ impl Admin {
     /// remaining, resetSeconds}]}]}]}`.
     async fn usage(&self) -> Vec<u8> {
         let mut policies = Vec::new();
-        for l in self.routes.limiters() {
+        let view = self.view.load_full();
+        for l in view.routes.limiters() {
             policies.push(l.usage().await);
         }
         serde_json::to_vec_pretty(&serde_json::json!({ "policies": policies })).unwrap_or_default()

@@ -93,7 +93,7 @@ pub fn build_process(config: &Config) -> Result<Process, String> {
     ));
     let activity = Activity::new();
     let shared = Shared {
-        routes: Arc::new(RouteTable::new(&config.routes, &upstreams)?),
+        routes: Arc::new(RouteTable::new(&config.routes, &upstreams, &[])?),
         connector: Arc::new(Connector::new(Some(ConnectorOptions::from_server_conf(
             &conf,
         )))),
@@ -114,6 +114,7 @@ pub fn build_process(config: &Config) -> Result<Process, String> {
     }
     let lifecycle = Lifecycle::new(activity, config.server.grace_period);
     let admin = Admin::new(config, shared.routes.clone(), lifecycle.clone());
+    let admin_view = admin.view();
     let admin = OpsListener::bind("admin", config.admin, admin)?;
     server.add_service(background_service("admin", admin));
     log::info!("admin on {}", config.admin);
@@ -124,7 +125,7 @@ pub fn build_process(config: &Config) -> Result<Process, String> {
     let metrics_svc = OpsListener::bind("metrics", config.metrics, metrics_svc)?;
     server.add_service(background_service("metrics", metrics_svc));
     log::info!("metrics on {}/metrics", config.metrics);
-    let reloader = Reloader::new(config, shared, lives, edge_metrics);
+    let reloader = Reloader::new(config, shared, lives, edge_metrics, admin_view);
     Ok(Process {
         server,
         lifecycle,

@@ -6,6 +6,7 @@
 //! one keeps serving. What only a restart can change (listener addresses, listeners added or
 //! removed, TLS file paths, the admin and metrics addresses, `server.*`) is logged.
 
+use super::admin::AdminView;
 use super::metrics::EdgeMetrics;
 use crate::config::model::{Config, Listener};
 use crate::config::ConfigError;
@@ -64,9 +65,12 @@ pub(crate) struct Reloader {
     shared: Shared,
     listeners: Vec<(Listener, Arc<ArcSwap<Gateway>>)>,
     metrics: Arc<EdgeMetrics>,
-    /// Kept open so that the credential refreshers of reloaded backends run until exit.
-    _refreshers_run: watch::Sender<bool>,
-    refreshers_stop: watch::Receiver<bool>,
+    /// Kept open while the current generation's credential refreshers must run: replacing it
+    /// at the next reload drops it, and the previous generation's refreshers stop (requests
+    /// still in flight on that generation fetch credentials on demand).
+    generation: Option<watch::Sender<bool>>,
+    /// What the admin listener answers from (`/config_dump`, `/usage`).
+    admin: Arc<ArcSwap<AdminView>>,
 }
 
 impl Reloader {
@@ -76,15 +80,15 @@ impl Reloader {
         shared: Shared,
         listeners: Vec<(Listener, Arc<ArcSwap<Gateway>>)>,
         metrics: Arc<EdgeMetrics>,
+        admin: Arc<ArcSwap<AdminView>>,
     ) -> Self {
-        let (tx, rx) = watch::channel(false);
         Reloader {
             config: config.clone(),
             shared,
             listeners,
             metrics,
-            _refreshers_run: tx,
-            refreshers_stop: rx,
+            generation: None,
+            admin,
         }
     }
 
@@ -121,7 +125,8 @@ impl Reloader {
 
     fn apply(&mut self, config: Config) -> Result<(), String> {
         let (upstreams, refresher) = super::upstreams(&config, &self.shared.metrics)?;
-        let routes = Arc::new(RouteTable::new(&config.routes, &upstreams)?);
+        let previous = self.shared.routes.limiters();
+        let routes = Arc::new(RouteTable::new(&config.routes, &upstreams, previous)?);
         let shared = Shared {
             routes,
             ..self.shared.clone()
@@ -141,12 +146,17 @@ impl Reloader {
                 live.store(Arc::new(gw));
             }
         }
+        let (run, stop) = watch::channel(false);
         for c in refresher.caches {
-            tokio::spawn(c.run(self.refreshers_stop.clone()));
+            tokio::spawn(c.run(stop.clone()));
         }
         for k in refresher.api_keys {
-            tokio::spawn(k.run(self.refreshers_stop.clone()));
+            tokio::spawn(k.run(stop.clone()));
         }
+        // Dropping the previous sender ends the previous generation's refreshers.
+        self.generation = Some(run);
+        self.admin
+            .store(AdminView::new(&config, shared.routes.clone()));
         self.shared = shared;
         self.config = config;
         Ok(())

@@ -89,6 +89,12 @@ def test_a_route_added_to_the_file_is_served_without_restart(gw):
     assert gw.proc.pid == pid and gw.proc.poll() is None
     assert reloads(gw, "ok") == 1
     assert "config file changed" in gw.logs()
+    # The admin answers from the new configuration too.
+    import json
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{gw.admin_port}/config_dump") as r:
+        dump = json.loads(r.read())
+    assert {h["route"] for h in dump["health"]} == {"a", "b"}, dump["health"]
 
 
 def test_a_stream_open_on_the_old_config_completes(gw):
@@ -143,3 +149,30 @@ def test_an_address_change_is_logged_as_needing_a_restart(gw):
     write(gw, BASE.replace('address: "127.0.0.1:{gw}"', f'address: "127.0.0.1:{other}"') + ROUTE_B)
     assert wait(lambda: served(gw, "b-1"))
     assert "needs a restart; still listening on" in gw.logs()
+
+
+POLICY = """
+policies:
+  - name: limits
+    targetRefs: [{{kind: HTTPRoute, name: a}}]
+    rateLimit:
+      key: ip
+      limits: [{{requests: {n}, window: 1h}}]
+"""
+
+
+def test_a_reload_keeps_the_counts_of_an_unchanged_rate_limit(gw):
+    """A reload that does not change a policy's `rateLimit` keeps its limiter and counts (a
+    monthly budget must not restart at every config edit); one that changes it starts anew."""
+    write(gw, BASE + POLICY.replace("{n}", "2"))
+    assert wait(lambda: reloads(gw, "ok") == 1)
+    assert served(gw, "a-1") and served(gw, "a-2")
+    with pytest.raises(openai.RateLimitError):
+        ask(gw, "a-3")
+    write(gw, BASE + ROUTE_B + POLICY.replace("{n}", "2"))  # a route added; the policy unchanged
+    assert wait(lambda: served(gw, "b-1"))
+    with pytest.raises(openai.RateLimitError):
+        ask(gw, "a-4")
+    write(gw, BASE + POLICY.replace("{n}", "3"))  # the limit changed: counted anew
+    assert wait(lambda: reloads(gw, "ok") == 3)
+    assert served(gw, "a-5")
