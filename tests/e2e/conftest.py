@@ -22,10 +22,20 @@ API_KEY = "basalt-local-api-key"
 CLIENT_KEY = "team-a-client-key"
 
 
+_GIVEN = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now and never handed out before in this session: the kernel may
+    return a just-closed port again, and two equal ports in one gateway's config (say `gw` and
+    `admin`) make it fail to start (a rare flake, seen once in .ci/run)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def wait_http(url, timeout=20.0):
