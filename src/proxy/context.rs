@@ -51,7 +51,7 @@ pub(crate) struct RequestCtx {
     /// Output characters relayed before the client hung up, when Bedrock's usage never came.
     pub(crate) abandoned_chars: Option<u64>,
     /// The rate limit the request was admitted by (charged when it is logged).
-    pub(crate) rate_limit: Option<super::limits::Limited>,
+    pub(crate) rate_limit: Option<crate::ratelimit::Limited>,
     /// The concurrency slot this request holds (released when the context is dropped).
     pub(crate) slot: Option<InFlight>,
     /// The request-body bytes this request holds in the process budget.

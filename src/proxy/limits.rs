@@ -12,23 +12,8 @@ use super::Gateway;
 use crate::config::model::{LimitKind, RateLimitKey};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
-use crate::ratelimit::{self, go_duration, Headers, Limiter, Refusal};
+use crate::ratelimit::{self, go_duration, Headers, Limited, Refusal};
 use pingora::prelude::*;
-use std::fmt;
-use std::sync::Arc;
-
-/// The limiter a request was admitted by, its key, and the headers of its answer.
-pub(crate) struct Limited {
-    limiter: Arc<Limiter>,
-    key: String,
-    headers: Headers,
-}
-
-impl fmt::Debug for Limited {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Limited({}, {})", self.limiter.policy(), self.key)
-    }
-}
 
 /// Admit the request on its route's rate limit, if the route has one.
 pub(crate) async fn admit(

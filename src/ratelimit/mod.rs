@@ -308,3 +308,20 @@ pub(crate) fn retry_after_secs(d: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests;
+
+/// The limiter a request was admitted by, its key, and the headers of its answer (kept in the
+/// request's context until the tokens are charged).
+pub(crate) struct Limited {
+    /// The policy's limiter.
+    pub(crate) limiter: Arc<Limiter>,
+    /// The key counted (a client key's entry name, or an IP address).
+    pub(crate) key: String,
+    /// The `x-ratelimit-*` values of the answer.
+    pub(crate) headers: Headers,
+}
+
+impl std::fmt::Debug for Limited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Limited({}, {})", self.limiter.policy(), self.key)
+    }
+}
