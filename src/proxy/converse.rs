@@ -6,6 +6,7 @@
 use super::attempts::Attempts;
 use super::context::RequestCtx;
 use super::exchange::{self, Call, Failed};
+use super::h1::Conn;
 use super::relay::{Relay, Relayed};
 use super::resilience;
 use super::respond::{self, downstream, ADJUSTED_HEADER};
@@ -18,7 +19,6 @@ use crate::translate::affinity;
 use crate::translate::frontend::{AnswerMeta, FrontEnd, RequestContext, Translated};
 use bytes::Bytes;
 use pingora::prelude::*;
-use pingora::protocols::http::client::HttpSession;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
@@ -138,7 +138,7 @@ async fn attempt<F: FrontEnd>(
         Err(f) => return Ok(Attempt::Failed(f, None)),
     };
     ctx.upstream_request_id = exchange::header_value(&http, "x-amzn-requestid");
-    let status = http.response_header().map_or(0, |h| h.status.as_u16());
+    let status = exchange::status(&http);
     if status != 200 {
         // Errors before the first byte are ordinary HTTP errors, streaming or not.
         let error_type = exchange::header_value(&http, "x-amzn-errortype");
@@ -222,7 +222,7 @@ fn prepare<'a, F: FrontEnd>(
 
 /// A 200 from Bedrock, to be answered to the client.
 struct Answer<'a, 'r, F: FrontEnd> {
-    http: HttpSession,
+    http: Conn,
     upstream_start: Instant,
     prepared: &'a Prepared<'r, F>,
 }

@@ -62,7 +62,7 @@ pub(crate) async fn handle(
         .await
         .map_err(|f| f.error)?;
     ctx.upstream_request_id = exchange::header_value(&http, "x-amzn-requestid");
-    let status = http.response_header().map_or(0, |h| h.status.as_u16());
+    let status = exchange::status(&http);
     let error_type = exchange::header_value(&http, "x-amzn-errortype");
     let answer = exchange::read_all(upstream, http, call.deadline).await?;
     ctx.upstream = Some(start.elapsed());

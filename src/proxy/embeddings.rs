@@ -172,7 +172,7 @@ impl Run<'_> {
             Err(f) => return Ok(Err((f, None))),
         };
         let request_id = exchange::header_value(&http, "x-amzn-requestid");
-        let status = http.response_header().map_or(0, |h| h.status.as_u16());
+        let status = exchange::status(&http);
         if status != 200 {
             let error_type = exchange::header_value(&http, "x-amzn-errortype");
             let hint =

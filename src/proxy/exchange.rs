@@ -7,31 +7,27 @@
 //! failed — the server cannot have processed a request whose body it did not receive whole.
 //! Once a request is fully written, a failure is the client's 502/504.
 
+use super::h1::{Conn, Head};
 use super::upstream::Upstream;
 use crate::bedrock::sigv4::SignInput;
 use crate::bedrock::{self, Operation};
 use crate::config::model::Timeouts;
 use crate::error::GatewayError;
-use bytes::{Bytes, BytesMut};
-use pingora::connectors::http::Connector;
-use pingora::http::RequestHeader;
+use bytes::Bytes;
+use pingora::connectors::TransportConnector;
 use pingora::prelude::*;
-use pingora::protocols::http::client::HttpSession;
 use std::time::SystemTime;
 use tokio::time::Instant;
 
 /// Cap on a Bedrock answer read into memory (non-streaming).
 const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 
-/// Informational answers read past before the final one; more is a broken upstream.
-const MAX_INFORMATIONAL: usize = 8;
-
 /// One call to one backend.
 pub(crate) struct Call<'a> {
     /// The backend's upstream state.
     pub(crate) upstream: &'a Upstream,
-    /// Pingora's connector (TLS, connect timeouts).
-    pub(crate) connector: &'a Connector,
+    /// Pingora's transport connector (TCP, TLS, connect timeouts).
+    pub(crate) connector: &'a TransportConnector,
     /// The route's timeouts.
     pub(crate) timeouts: &'a Timeouts,
     /// The Bedrock model id (percent-encoded into the path).
@@ -57,9 +53,9 @@ impl Failed {
         Failed { error, sent: false }
     }
 
-    fn after_sending(e: &Error) -> Self {
+    fn after_sending_io(e: &std::io::Error) -> Self {
         Failed {
-            error: upstream_error(e),
+            error: io_error(e),
             sent: true,
         }
     }
@@ -67,7 +63,7 @@ impl Failed {
 
 /// Send the signed request and read the response header: it must arrive within
 /// `connect + firstByte`, and before the total deadline.
-pub(crate) async fn open(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
+pub(crate) async fn open(call: &Call<'_>, body: Bytes) -> Result<Conn, Failed> {
     let first_byte = Instant::now() + call.timeouts.connect + call.timeouts.first_byte;
     let limit = first_byte.min(call.deadline);
     match tokio::time::timeout_at(limit, send(call, body)).await {
@@ -85,19 +81,19 @@ pub(crate) async fn open(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Fa
 /// What failed, and whether the server may have received the whole request.
 enum Failure {
     /// Writing failed: the request was not delivered whole; safe to send again.
-    Write(Box<Error>),
+    Write(std::io::Error),
     /// The request was written; it must not be sent again.
-    Read(Box<Error>),
+    Read(std::io::Error),
 }
 
-async fn send(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
-    let req = build_request(call, &body)
+async fn send(call: &Call<'_>, body: Bytes) -> Result<Conn, Failed> {
+    let head = request_head(call, &body)
         .await
         .map_err(Failed::before_sending)?;
-    if let Some(mut http) = call.upstream.take_idle() {
-        match exchange(&mut http, req.clone(), body.clone()).await {
-            Ok(()) => return Ok(http),
-            Err(Failure::Read(e)) => return Err(Failed::after_sending(&e)),
+    if let Some(mut conn) = call.upstream.take_idle() {
+        match exchange(&mut conn, &head, &body).await {
+            Ok(()) => return Ok(conn),
+            Err(Failure::Read(e)) => return Err(Failed::after_sending_io(&e)),
             Err(Failure::Write(e)) => {
                 log::debug!(
                     "pooled upstream connection failed while writing ({e}); using a fresh one"
@@ -110,48 +106,28 @@ async fn send(call: &Call<'_>, body: Bytes) -> Result<HttpSession, Failed> {
         .peer(call.timeouts)
         .await
         .map_err(Failed::before_sending)?;
-    let (mut http, _) = call
+    let stream = call
         .connector
-        .get_http_session(&peer)
+        .new_stream(&peer)
         .await
         .map_err(|e| Failed::before_sending(upstream_error(&e)))?;
-    match exchange(&mut http, req, body).await {
-        Ok(()) => Ok(http),
-        Err(Failure::Write(e)) => Err(Failed::before_sending(upstream_error(&e))),
-        Err(Failure::Read(e)) => Err(Failed::after_sending(&e)),
+    let mut conn = Conn::new(stream);
+    match exchange(&mut conn, &head, &body).await {
+        Ok(()) => Ok(conn),
+        Err(Failure::Write(e)) => Err(Failed::before_sending(io_error(&e))),
+        Err(Failure::Read(e)) => Err(Failed::after_sending_io(&e)),
     }
 }
 
-async fn exchange(http: &mut HttpSession, req: RequestHeader, body: Bytes) -> Result<(), Failure> {
-    http.write_request_header(Box::new(req))
-        .await
-        .map_err(Failure::Write)?;
-    http.write_request_body(body, true)
-        .await
-        .map_err(Failure::Write)?;
-    http.finish_request_body().await.map_err(Failure::Write)?;
-    read_final_header(http).await.map_err(Failure::Read)
+async fn exchange(conn: &mut Conn, head: &[u8], body: &[u8]) -> Result<(), Failure> {
+    conn.send(head, body).await.map_err(Failure::Write)?;
+    conn.read_head().await.map_err(Failure::Read)?;
+    Ok(())
 }
 
-/// Read response headers until a final (non-1xx) one: `100 Continue` and `103 Early Hints`
-/// carry nothing for Bedrock clients.
-async fn read_final_header(http: &mut HttpSession) -> Result<()> {
-    for _ in 0..=MAX_INFORMATIONAL {
-        http.read_response_header().await?;
-        let informational = http
-            .response_header()
-            .is_some_and(|h| h.status.is_informational() && h.status.as_u16() != 101);
-        if !informational {
-            return Ok(());
-        }
-    }
-    Error::e_explain(
-        ErrorType::InvalidHTTPHeader,
-        "too many informational responses",
-    )
-}
-
-async fn build_request(call: &Call<'_>, body: &Bytes) -> Result<RequestHeader, GatewayError> {
+/// The signed request head: request line, host, content type and length, accept, and the
+/// authorizer's fields (a value with a control character is refused, never sent).
+async fn request_head(call: &Call<'_>, body: &Bytes) -> Result<Vec<u8>, GatewayError> {
     let ep = &call.upstream.backend.endpoint;
     let path = bedrock::model_path(call.model_id, call.op);
     let url = format!("{}{}", ep.base_url, path);
@@ -167,72 +143,84 @@ async fn build_request(call: &Call<'_>, body: &Bytes) -> Result<RequestHeader, G
         .authorizer
         .headers(&input, SystemTime::now())
         .await?;
-    let internal = |e: Box<Error>| GatewayError::Internal {
-        message: format!("building upstream request: {e}"),
-    };
-    let mut req =
-        RequestHeader::build("POST", path.as_bytes(), Some(6 + auth.len())).map_err(internal)?;
     let accept = match call.op {
         Operation::Converse | Operation::Invoke | Operation::CountTokens => "application/json",
         Operation::ConverseStream => "application/vnd.amazon.eventstream",
     };
-    req.insert_header("host", ep.authority.as_str())
-        .map_err(internal)?;
-    req.insert_header("content-type", "application/json")
-        .map_err(internal)?;
-    req.insert_header("content-length", body.len().to_string())
-        .map_err(internal)?;
-    req.insert_header("accept", accept).map_err(internal)?;
-    for (k, v) in auth {
-        req.insert_header(k, v).map_err(internal)?;
+    let mut head = Vec::with_capacity(
+        256 + path.len() + auth.iter().map(|(_, v)| v.len() + 32).sum::<usize>(),
+    );
+    head.extend_from_slice(b"POST ");
+    head.extend_from_slice(path.as_bytes());
+    head.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    head.extend_from_slice(ep.authority.as_bytes());
+    head.extend_from_slice(b"\r\ncontent-type: application/json\r\ncontent-length: ");
+    head.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+    head.extend_from_slice(b"\r\naccept: ");
+    head.extend_from_slice(accept.as_bytes());
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in &auth {
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(GatewayError::Internal {
+                message: format!("the {name} value for the upstream holds a control character"),
+            });
+        }
+        head.extend_from_slice(name.as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
     }
-    Ok(req)
+    head.extend_from_slice(b"\r\n");
+    Ok(head)
 }
 
 /// Read a whole answer body before `deadline`, then return the connection to the idle pool.
 pub(crate) async fn read_all(
     upstream: &Upstream,
-    mut http: HttpSession,
+    mut conn: Conn,
     deadline: Instant,
 ) -> Result<Bytes, GatewayError> {
-    let read = async {
-        let mut answer = BytesMut::new();
-        while let Some(chunk) = http
-            .read_response_body()
-            .await
-            .map_err(|e| upstream_error(&e))?
-        {
-            if answer.len() + chunk.len() > MAX_UPSTREAM_BODY {
-                return Err(GatewayError::UpstreamBadResponse {
-                    message: format!("answer larger than {MAX_UPSTREAM_BODY} bytes"),
-                });
-            }
-            answer.extend_from_slice(&chunk);
-        }
-        Ok(answer.freeze())
-    };
-    let answer = tokio::time::timeout_at(deadline, read)
+    let answer = tokio::time::timeout_at(deadline, conn.read_to_end(MAX_UPSTREAM_BODY))
         .await
         .unwrap_or_else(|_| {
-            Err(GatewayError::UpstreamTimeout {
-                message: "no complete answer within the route's total timeout".into(),
-            })
-        })?;
-    if http.response_done() {
-        upstream.release(http).await;
-    }
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no complete answer within the route's total timeout",
+            ))
+        })
+        .map_err(|e| io_error(&e))?;
+    upstream.release(conn);
     Ok(answer)
 }
 
-/// The response header's status and the named header's value.
-pub(crate) fn header_value(http: &HttpSession, name: &str) -> Option<String> {
-    http.response_header()
-        .and_then(|h| h.headers.get(name))
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// The named field of the answer's head.
+pub(crate) fn header_value(conn: &Conn, name: &str) -> Option<String> {
+    conn.head().and_then(|h| h.header(name)).map(str::to_owned)
 }
 
-/// Pingora upstream errors → 502 (unreachable) or 504 (timeout). The message names the kind of
+/// The answer's status (0 before a head was read).
+pub(crate) fn status(conn: &Conn) -> u16 {
+    conn.head().map_or(0, Head::status)
+}
+
+/// Errors on the connection → 502 (unreachable, broken answer) or 504 (timeout). The message
+/// names the kind of failure only.
+pub(crate) fn io_error(e: &std::io::Error) -> GatewayError {
+    log::warn!("upstream exchange failed: {e}");
+    match e.kind() {
+        std::io::ErrorKind::TimedOut => GatewayError::UpstreamTimeout {
+            message: e.to_string(),
+        },
+        std::io::ErrorKind::InvalidData => GatewayError::UpstreamBadResponse {
+            message: format!("the backend's answer is not valid HTTP/1.1: {e}"),
+        },
+        kind => GatewayError::UpstreamUnreachable {
+            message: format!("{kind} talking to the backend"),
+        },
+    }
+}
+
+/// Pingora connect errors → 502 (unreachable) or 504 (timeout). The message names the kind of
 /// failure only: Pingora's text carries addresses and raw bytes that are not the client's.
 pub(crate) fn upstream_error(e: &Error) -> GatewayError {
     log::warn!("upstream exchange failed: {e}");

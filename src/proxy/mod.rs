@@ -11,7 +11,8 @@
 //! Pingora 0.9.1 cannot forward a request body that was read whole before the upstream headers
 //! are sent once it exceeds 64 KiB (cloudflare/pingora #688, #349), and SigV4 needs the whole
 //! translated body before the headers. So `request_filter` reads and answers the request itself,
-//! driving the upstream through Pingora's `Connector`, and returns `Ok(true)`;
+//! driving the upstream through its own HTTP/1.1 client ([`h1`]) over Pingora's
+//! `TransportConnector`, and returns `Ok(true)`;
 //! `upstream_peer` is never reached.
 
 pub(crate) mod activity;
@@ -26,6 +27,7 @@ pub(crate) mod count_tokens;
 pub(crate) mod dispatch;
 pub(crate) mod embeddings;
 pub(crate) mod exchange;
+pub(crate) mod h1;
 pub(crate) mod head;
 pub(crate) mod health;
 pub(crate) mod limits;
@@ -45,7 +47,7 @@ use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use body::BodyBudget;
 use context::{Capacity, RequestCtx};
-use pingora::connectors::http::Connector;
+use pingora::connectors::TransportConnector;
 use pingora::prelude::*;
 use routes::RouteTable;
 use std::sync::Arc;
@@ -57,7 +59,7 @@ pub(crate) struct Gateway {
     /// Routes with their upstreams (shared by every listener).
     pub(crate) routes: Arc<RouteTable>,
     /// Pingora's connector for new upstream connections.
-    pub(crate) connector: Arc<Connector>,
+    pub(crate) connector: Arc<TransportConnector>,
     /// This listener's concurrency limit.
     pub(crate) capacity: Arc<Capacity>,
     /// The process-wide request-body budget.
@@ -74,7 +76,7 @@ pub(crate) struct Shared {
     /// Routes with their upstreams.
     pub(crate) routes: Arc<RouteTable>,
     /// Pingora's connector.
-    pub(crate) connector: Arc<Connector>,
+    pub(crate) connector: Arc<TransportConnector>,
     /// The process-wide request-body budget.
     pub(crate) body_budget: BodyBudget,
     /// The metrics registry.

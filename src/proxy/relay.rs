@@ -7,6 +7,7 @@
 //! hangs up ends the exchange; the half-read upstream connection is dropped, never pooled.
 
 use super::context::RequestCtx;
+use super::h1::Conn;
 use super::observe::OpenStream;
 use super::respond::{self, downstream};
 use super::upstream::Upstream;
@@ -16,7 +17,6 @@ use crate::metrics::Metrics;
 use crate::translate::frontend::StreamOut;
 use bytes::Bytes;
 use pingora::prelude::*;
-use pingora::protocols::http::client::HttpSession;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -25,7 +25,7 @@ pub(crate) struct Relay<'a, S: StreamOut> {
     /// The upstream whose connection is returned to the pool after a clean end.
     pub(crate) upstream: &'a Upstream,
     /// The open upstream exchange (response header read, status 200).
-    pub(crate) http: HttpSession,
+    pub(crate) http: Conn,
     /// When the upstream exchange started.
     pub(crate) upstream_start: Instant,
     /// `timeouts.streamIdle`.
@@ -129,7 +129,7 @@ impl<S: StreamOut> Relay<'_, S> {
         let limit = (Instant::now() + self.idle).min(self.deadline);
         let read = tokio::select! {
             biased;
-            read = tokio::time::timeout_at(limit, self.http.read_response_body()) => read,
+            read = tokio::time::timeout_at(limit, self.http.read_body()) => read,
             gone = session.read_body_or_idle(true), if watch_client => {
                 return match gone {
                     Err(e) => Step::ClientGone(e),
@@ -140,7 +140,7 @@ impl<S: StreamOut> Relay<'_, S> {
         match read {
             Ok(Ok(Some(bytes))) => Step::Bytes(bytes),
             Ok(Ok(None)) => Step::End,
-            Ok(Err(e)) => Step::Failed(super::exchange::upstream_error(&e)),
+            Ok(Err(e)) => Step::Failed(super::exchange::io_error(&e)),
             Err(_) => {
                 let message = if Instant::now() >= self.deadline {
                     "the stream exceeded the route's total timeout".to_owned()
@@ -204,8 +204,8 @@ impl<S: StreamOut> Relay<'_, S> {
             .write_response_body(Some(Bytes::from(out)), true)
             .await
             .map_err(|e| downstream(&e))?;
-        if clean_end && self.http.response_done() {
-            self.upstream.release(self.http).await;
+        if clean_end {
+            self.upstream.release(self.http);
         }
         Ok(())
     }

@@ -1,12 +1,11 @@
 //! One backend's upstream: its resolved address (DNS resolved asynchronously and cached, never
 //! by Pingora's blocking `HttpPeer::new` lookup), TLS settings and the `HttpPeer` built from them.
 
+use super::h1::Conn;
 use super::resilience::RetryBudget;
 use crate::auth::Authorizer;
 use crate::config::model::{Backend, Timeouts};
 use crate::error::GatewayError;
-use pingora::protocols::http::client::HttpSession;
-use pingora::protocols::http::v1::client::HttpSession as Http1Session;
 use pingora::protocols::Stream;
 use pingora::upstreams::peer::HttpPeer;
 use pingora::utils::tls::{parse_x509, WrappedX509};
@@ -113,27 +112,24 @@ impl Upstream {
 
     /// A pooled connection idle for less than [`POOL_IDLE`] that the server has not closed,
     /// if any (older or closed ones are dropped).
-    pub(crate) fn take_idle(&self) -> Option<HttpSession> {
+    pub(crate) fn take_idle(&self) -> Option<Conn> {
         loop {
             let (mut stream, since) = self.idle.lock().ok()?.pop()?;
             if since.elapsed() < POOL_IDLE && still_open(&mut stream) {
-                return Some(HttpSession::H1(Http1Session::new(stream)));
+                return Some(Conn::new(stream));
             }
         }
     }
 
-    /// Return a connection whose exchange is complete to the idle pool (if the server allows
-    /// keep-alive and the pool has room).
-    pub(crate) async fn release(&self, http: HttpSession) {
-        let HttpSession::H1(mut h1) = http else {
+    /// Return a connection to the idle pool if its exchange is complete, the server allows
+    /// keep-alive and the pool has room (otherwise it is closed).
+    pub(crate) fn release(&self, conn: Conn) {
+        if !conn.reusable() {
             return;
-        };
-        h1.respect_keepalive();
-        if let Some(stream) = h1.reuse().await {
-            if let Ok(mut idle) = self.idle.lock() {
-                if idle.len() < MAX_IDLE {
-                    idle.push((stream, Instant::now()));
-                }
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push((conn.into_stream(), Instant::now()));
             }
         }
     }

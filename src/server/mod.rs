@@ -33,10 +33,12 @@ use crate::proxy::body::BodyBudget;
 use crate::proxy::routes::RouteTable;
 use crate::proxy::{upstream::Upstream, Edge, Gateway, Shared};
 use arc_swap::ArcSwap;
-use pingora::connectors::http::Connector;
 use pingora::connectors::ConnectorOptions;
+use pingora::connectors::TransportConnector;
 use pingora::listeners::tls::TlsSettings;
+use pingora::listeners::ListenerConfig;
 use pingora::prelude::*;
+use pingora::protocols::l4::stream::L4BufferSettings;
 use pingora::server::configuration::ServerConf;
 use pingora::services::background::background_service;
 use pingora::services::listening::Service;
@@ -94,9 +96,9 @@ pub fn build_process(config: &Config) -> Result<Process, String> {
     let activity = Activity::new();
     let shared = Shared {
         routes: Arc::new(RouteTable::new(&config.routes, &upstreams, &[])?),
-        connector: Arc::new(Connector::new(Some(ConnectorOptions::from_server_conf(
-            &conf,
-        )))),
+        connector: Arc::new(TransportConnector::new(Some(
+            ConnectorOptions::from_server_conf(&conf),
+        ))),
         body_budget: BodyBudget::new(config.server.max_in_flight_body_bytes),
         metrics: metrics.clone(),
         activity: activity.clone(),
@@ -136,6 +138,15 @@ pub fn build_process(config: &Config) -> Result<Process, String> {
 /// Pingora's process settings from `server:`. basalt ends a drain itself (as soon as no
 /// request is in progress, at the latest after `gracePeriod`); Pingora's own grace period is
 /// only a backstop a little longer than that.
+/// Downstream socket buffers. Pingora's default puts a 64 KiB read buffer in front of every
+/// accepted connection, held for the connection's life (most of the memory of an open stream);
+/// the HTTP/1 session reads with its own growable buffer anyway, so plain TCP reads straight
+/// from the socket. TLS keeps one record's worth (16 KiB) so rustls does not read in small bits.
+/// Writes keep Pingora's one-segment buffer (head and a small body leave in one `send`).
+fn downstream_buffers(tls: bool) -> L4BufferSettings {
+    L4BufferSettings::default().read(if tls { 16 * 1024 } else { 0 })
+}
+
 fn server_conf(config: &Config) -> ServerConf {
     ServerConf {
         threads: config.server.threads,
@@ -204,7 +215,9 @@ fn listener(
     let addr = l.address.to_string();
     let store = match &l.tls {
         None => {
-            svc.add_tcp(&addr);
+            svc.add_listener(
+                ListenerConfig::tcp(addr.as_str()).l4_buffer(downstream_buffers(false)),
+            );
             None
         }
         Some(tls) => {
@@ -214,7 +227,11 @@ fn listener(
                 .map_err(|e| format!("listener {}: TLS: {e}", l.name))?;
             settings.set_cert_resolver(store.clone());
             settings.enable_h2();
-            svc.add_tls_with_settings(&addr, None, settings);
+            svc.add_listener(
+                ListenerConfig::tcp(addr.as_str())
+                    .tls(settings)
+                    .l4_buffer(downstream_buffers(true)),
+            );
             Some(store)
         }
     };
