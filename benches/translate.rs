@@ -126,6 +126,12 @@ fn requests(c: &mut Criterion) {
     ] {
         c.bench_function(name, |b| b.iter(|| translate_request(&body)));
     }
+    // Parsing alone (the wire types, borrowed from the body).
+    for (name, body) in [("small", small_request()), ("agentic", large_request())] {
+        c.bench_function(&format!("request: parse {name}"), |b| {
+            b.iter(|| basalt::openai::parse_chat_request(black_box(&body)).is_ok())
+        });
+    }
     // The caps' pre-scan alone (part of every parse above).
     for (name, body) in [("small", small_request()), ("agentic", large_request())] {
         let caps = basalt::openai::RequestCaps::default();

@@ -211,6 +211,21 @@ fn bad_inputs_are_named_400s() {
             "missing field `role`",
         ),
         (
+            r#"{"model":"m","messages":[{"role":"user","content":"x"},{"role":"tool","content":"r"}]}"#,
+            None,
+            "missing field `tool_call_id`",
+        ),
+        (
+            r#"{"model":"m","messages":[{"role":"function","content":"r"}]}"#,
+            None,
+            "missing field `name`",
+        ),
+        (
+            r#"{"model":"m","messages":[{"role":"assistant","tool_calls":[{"type":"function"}]}]}"#,
+            None,
+            "missing field `id`",
+        ),
+        (
             r#"{"model":"m","messages":[{"role":"user","content":5}]}"#,
             None,
             "a string, an array of content parts, or null",

@@ -97,55 +97,112 @@ pub(crate) enum Stop<'a> {
 }
 
 /// One message, tagged by `role`.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "role", rename_all = "lowercase")]
+#[derive(Debug)]
 pub(crate) enum Message<'a> {
     System {
-        #[serde(borrow, default)]
         content: Content<'a>,
     },
     Developer {
-        #[serde(borrow, default)]
         content: Content<'a>,
     },
     User {
-        #[serde(borrow, default)]
         content: Content<'a>,
     },
-    Assistant(#[serde(borrow)] AssistantMessage<'a>),
+    Assistant(AssistantMessage<'a>),
     Tool {
-        #[serde(borrow)]
         tool_call_id: Cow<'a, str>,
-        #[serde(borrow, default)]
         content: Content<'a>,
     },
     /// Legacy `function` role (a function result).
     Function {
-        #[serde(borrow)]
         name: Cow<'a, str>,
-        #[serde(borrow, default)]
         content: Content<'a>,
     },
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// A message's `role`.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum Role {
+    System,
+    Developer,
+    User,
+    Assistant,
+    Tool,
+    Function,
+}
+
+/// Every field any role reads, in one struct: serde's derive for an internally tagged enum
+/// would buffer each message whole (every string copied into its `Content` tree) before
+/// visiting it again; this reads the fields once, in place. A role's foreign fields are
+/// ignored, as OpenAI does.
+#[derive(Deserialize)]
+struct FlatMessage<'a> {
+    role: Role,
+    #[serde(borrow, default)]
+    content: Content<'a>,
+    #[serde(borrow, default)]
+    tool_call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    refusal: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolCall<'a>>>,
+    #[serde(borrow, default)]
+    function_call: Option<FunctionCall<'a>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_signature: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_details: Option<Vec<ReasoningDetail<'a>>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let m = FlatMessage::deserialize(d)?;
+        let content = m.content;
+        Ok(match m.role {
+            Role::System => Message::System { content },
+            Role::Developer => Message::Developer { content },
+            Role::User => Message::User { content },
+            Role::Assistant => Message::Assistant(AssistantMessage {
+                content,
+                refusal: m.refusal,
+                tool_calls: m.tool_calls,
+                function_call: m.function_call,
+                reasoning_content: m.reasoning_content,
+                reasoning_signature: m.reasoning_signature,
+                reasoning_details: m.reasoning_details,
+            }),
+            Role::Tool => Message::Tool {
+                tool_call_id: m
+                    .tool_call_id
+                    .ok_or_else(|| <D::Error as de::Error>::missing_field("tool_call_id"))?,
+                content,
+            },
+            Role::Function => Message::Function {
+                name: m
+                    .name
+                    .ok_or_else(|| <D::Error as de::Error>::missing_field("name"))?,
+                content,
+            },
+        })
+    }
+}
+
+#[derive(Debug, Default)]
 pub(crate) struct AssistantMessage<'a> {
-    #[serde(borrow, default)]
     pub(crate) content: Content<'a>,
-    #[serde(borrow, default)]
     pub(crate) refusal: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub(crate) tool_calls: Option<Vec<ToolCall<'a>>>,
-    #[serde(borrow, default)]
     pub(crate) function_call: Option<FunctionCall<'a>>,
     /// Non-standard (DeepSeek / basalt): reasoning text of this turn, for replay.
-    #[serde(borrow, default)]
     pub(crate) reasoning_content: Option<Cow<'a, str>>,
     /// Non-standard (basalt): the signature of `reasoning_content`, for replay.
-    #[serde(borrow, default)]
     pub(crate) reasoning_signature: Option<Cow<'a, str>>,
     /// Non-standard (basalt, OpenRouter-style): the reasoning blocks exactly as returned.
-    #[serde(borrow, default)]
     pub(crate) reasoning_details: Option<Vec<ReasoningDetail<'a>>>,
 }
 
