@@ -75,7 +75,10 @@ impl<S: StreamOut> Relay<'_, S> {
         let mut clean_end = false;
         loop {
             match self.next(session, watch_client).await {
-                Step::Bytes(bytes) => self.decode(&mut decoder, &bytes, &mut out),
+                Step::Bytes(bytes) => {
+                    self.decode(&mut decoder, &bytes, &mut out);
+                    self.decode_buffered(&mut decoder, &mut out);
+                }
                 Step::End => {
                     clean_end = decoder.pending() == 0;
                     if !clean_end {
@@ -167,6 +170,22 @@ impl<S: StreamOut> Relay<'_, S> {
                 Ok(None) => break,
                 Err(e) => {
                     let e = GatewayError::UpstreamBadResponse { message: e.0 };
+                    self.translator.error(&e, out);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Decode the rest of what the last read brought (further chunks of the body already in
+    /// the connection's buffer), so that frames arriving together leave in one write.
+    fn decode_buffered(&mut self, decoder: &mut Decoder, out: &mut Vec<u8>) {
+        while self.translator.error_sent().is_none() {
+            match self.http.take_body() {
+                Ok(Some(bytes)) => self.decode(decoder, &bytes, out),
+                Ok(None) => break,
+                Err(e) => {
+                    let e = super::exchange::io_error(&e);
                     self.translator.error(&e, out);
                     break;
                 }

@@ -165,8 +165,9 @@ impl Conn {
         }
     }
 
-    /// Body bytes already in the buffer, if any.
-    fn take_body(&mut self) -> io::Result<Option<Bytes>> {
+    /// Body bytes already read from the socket, if any (no waiting): a relay takes every
+    /// frame that arrived in one read before it writes to its client once.
+    pub(crate) fn take_body(&mut self) -> io::Result<Option<Bytes>> {
         match &mut self.body {
             Body::Unread | Body::Done => Ok(None),
             Body::Length(left) => {

@@ -147,3 +147,19 @@ fn tokens_in_field_values() {
     assert!(has_token(b"gzip, chunked", b"chunked"));
     assert!(!has_token(b"notchunked", b"chunked"));
 }
+
+#[tokio::test]
+async fn chunks_that_arrived_together_are_taken_without_waiting() {
+    let (mut c, _rx) = scripted(vec![
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+        b"1\r\na\r\n1\r\nb\r\n1\r\nc\r\n",
+    ])
+    .await;
+    c.send(b"POST / HTTP/1.1\r\n\r\n", b"").await.unwrap();
+    c.read_head().await.unwrap();
+    assert_eq!(&c.read_body().await.unwrap().unwrap()[..], b"a");
+    // What the same read brought is there at once; then nothing until the next read.
+    assert_eq!(&c.take_body().unwrap().unwrap()[..], b"b");
+    assert_eq!(&c.take_body().unwrap().unwrap()[..], b"c");
+    assert_eq!(c.take_body().unwrap(), None);
+}
