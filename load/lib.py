@@ -91,13 +91,16 @@ class Stack:
         path = os.path.join(self.tmp.name, "load.yaml")
         with open(path, "w") as f:
             f.write(CONFIG.format(threads=threads or os.cpu_count(), **self.ports))
-        env = dict(os.environ, BASALT_LOG=os.environ.get("BASALT_LOG", "warn"))
+        env = dict(os.environ, BASALT_LOG="warn")
+        # The gateway keeps its access log on (`info`, one JSON line per request, written to
+        # stderr sent to /dev/null) so no measured figure comes from a feature switched off.
+        gw_env = dict(os.environ, BASALT_LOG=os.environ.get("BASALT_LOG", "info"))
         self.sim = subprocess.Popen(
             [SIM, "--listen", f"127.0.0.1:{self.ports['sim']}", "--no-verify", "--no-record",
              "--latency", sim_latency, "--threads", str(sim_threads)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         self.gw = subprocess.Popen([BASALT, "--config", path], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL, env=env)
+                                   stderr=subprocess.DEVNULL, env=gw_env)
         wait_http(f"http://127.0.0.1:{self.ports['admin']}/healthz/ready")
         wait_http(f"http://127.0.0.1:{self.ports['sim']}/_sim/streams")
 

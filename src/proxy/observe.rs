@@ -21,7 +21,34 @@ pub(crate) fn request_id(session: &Session) -> String {
         .unwrap_or_else(|| format!("{:032x}", fastrand::u128(..)))
 }
 
-/// One structured access-log line per request (no message contents, no secrets).
+/// One access-log line: the request's facts, no message contents, no secrets.
+#[derive(serde::Serialize)]
+struct AccessLine<'a> {
+    time: &'a str,
+    request_id: &'a str,
+    client: Option<&'a str>,
+    method: &'a str,
+    path: &'a str,
+    route: Option<&'a str>,
+    backend: Option<&'a str>,
+    attempts: u32,
+    model: Option<&'a str>,
+    request_model: Option<&'a str>,
+    stream: bool,
+    status: u16,
+    duration_ms: f64,
+    ttft_ms: Option<f64>,
+    upstream_ms: Option<f64>,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    cached_tokens: u64,
+    cache_write_tokens: u64,
+    error_type: Option<&'a str>,
+    upstream_request_id: Option<&'a str>,
+}
+
+/// One structured access-log line per request, written straight from a struct (a JSON map
+/// built per request cost ~9 µs of gateway CPU per small request).
 pub(crate) fn log_access(session: &Session, ctx: &RequestCtx) {
     if !log::log_enabled!(target: "basalt::access", log::Level::Info) {
         return;
@@ -29,30 +56,36 @@ pub(crate) fn log_access(session: &Session, ctx: &RequestCtx) {
     let h = session.req_header();
     let usage = ctx.usage.unwrap_or_default();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-    let line = serde_json::json!({
-        "time": humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
-        "request_id": ctx.request_id,
-        "client": ctx.client,
-        "method": h.method.as_str(),
-        "path": h.uri.path(),
-        "route": ctx.route,
-        "backend": ctx.backend,
-        "attempts": ctx.attempts,
-        "model": ctx.model,
-        "request_model": ctx.client_model,
-        "stream": ctx.stream,
-        "status": ctx.status,
-        "duration_ms": ms(ctx.start.elapsed()),
-        "ttft_ms": ctx.ttft.map(ms),
-        "upstream_ms": ctx.upstream.map(ms),
-        "prompt_tokens": usage.prompt_tokens(),
-        "completion_tokens": usage.output_tokens,
-        "cached_tokens": usage.cache_read(),
-        "cache_write_tokens": usage.cache_write(),
-        "error_type": ctx.error.as_ref().map(|e| e.metric_label()),
-        "upstream_request_id": ctx.upstream_request_id,
-    });
-    log::info!(target: "basalt::access", "{line}");
+    let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+    let line = AccessLine {
+        time: &time,
+        request_id: &ctx.request_id,
+        client: ctx.client.as_deref(),
+        method: h.method.as_str(),
+        path: h.uri.path(),
+        route: ctx.route.as_deref(),
+        backend: ctx.backend.as_deref(),
+        attempts: ctx.attempts,
+        model: ctx.model.as_deref(),
+        request_model: ctx.client_model.as_deref(),
+        stream: ctx.stream,
+        status: ctx.status,
+        duration_ms: ms(ctx.start.elapsed()),
+        ttft_ms: ctx.ttft.map(ms),
+        upstream_ms: ctx.upstream.map(ms),
+        prompt_tokens: usage.prompt_tokens(),
+        completion_tokens: usage.output_tokens,
+        cached_tokens: usage.cache_read(),
+        cache_write_tokens: usage.cache_write(),
+        error_type: ctx.error.as_ref().map(|e| e.metric_label()),
+        upstream_request_id: ctx.upstream_request_id.as_deref(),
+    };
+    let mut out = Vec::with_capacity(512);
+    if crate::json::to_writer(&mut out, &line).is_ok() {
+        if let Ok(text) = std::str::from_utf8(&out) {
+            log::info!(target: "basalt::access", "{text}");
+        }
+    }
 }
 
 /// Record the finished request in the metrics (tokens exactly once, here).
