@@ -3,7 +3,7 @@ concurrency, back to back; prints req/s, p50/p99, what basalt adds, gateway CPU 
 (utime+stime from /proc ÷ 2xx responses) and the gateway's peak RSS.
 
     cargo build --release --bins && cargo install oha --locked   # once
-    python3 load/nonstream.py [--duration 10] [--scenario small-c16 small-c1 large-c4]
+    python3 load/nonstream.py [--duration 10] [--scenario small-c16 small-c1 large-c4] [--scale]
 
 Scenarios: `small` is a 1.6 KB chat request (system prompt + a short multi-turn conversation),
 `large` a 200 KB agentic request (20 tools with schemas, 70 turns of tool calls and results).
@@ -13,6 +13,7 @@ answers the same fixed reply either way (`--no-verify --no-record`, so it costs 
 
 import argparse
 import json
+import urllib.request
 import os
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ def small_request():
     return {"model": MODEL, "max_tokens": 256, "temperature": 0.2, "messages": messages}
 
 
-def large_request():
+def large_request(turns=70):
     tools = [{"type": "function", "function": {
         "name": f"tool_{i}", "description": "Look things up in the internal knowledge base. " * 4,
         "parameters": {"type": "object", "properties": {
@@ -44,7 +45,7 @@ def large_request():
         }, "required": ["query"]}}} for i in range(20)]
     messages = [{"role": "system", "content": "You are an agent with tools. " * 40}]
     result = "Result line with details about the matching document and its metadata. " * 32
-    for i in range(70):
+    for i in range(turns):
         messages.append({"role": "user", "content": f"Step {i}: find the next document. " * 4})
         messages.append({"role": "assistant", "content": None, "tool_calls": [{
             "id": f"call_{i}", "type": "function",
@@ -98,18 +99,54 @@ def oha(url, body_path, concurrency, duration):
 
 SCENARIOS = {"small-c16": ("small", 16), "small-c1": ("small", 1), "large-c4": ("large", 4)}
 
+# Bodies for the scaling table (OpenAI body sizes ≈ 1.5 KB, 20 KB, 200 KB, 1 MB), all at c=4.
+SCALE = {"1.5 KB": small_request, "20 KB": lambda: large_request(4), "200 KB": large_request,
+         "1 MB": lambda: large_request(380)}
+
+
+def sim_calls(stack):
+    """Model calls the simulator has answered so far."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.ports['sim']}/_sim/streams") as r:
+        return json.load(r)["calls"]
+
+
+def verify(url, path):
+    """One request before the load: a 200 with an assistant answer, or the run stops."""
+    with open(path, "rb") as f:
+        req = urllib.request.Request(url, f.read(), {"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        answer = json.load(r)
+    assert r.status == 200 and answer["choices"][0]["message"]["content"], answer
+
+
+def measure(stack, gw, sim, paths, c, duration):
+    """Direct then through basalt, same body and concurrency; the gateway's CPU per 2xx and
+    the simulator's calls per 2xx (must be 1: no retries, no lost calls)."""
+    verify(gw, paths["openai"])
+    oha(gw, paths["openai"], c, 1)  # warm the pool and the caches
+    direct = oha(sim, paths["converse"], c, duration)
+    calls0, cpu0 = sim_calls(stack), proc_cpu_seconds(stack.gw.pid)
+    via = oha(gw, paths["openai"], c, duration)
+    cpu, calls = proc_cpu_seconds(stack.gw.pid) - cpu0, sim_calls(stack) - calls0
+    via["cpu_us"] = cpu * 1e6 / max(via["ok"], 1)
+    via["calls_per_ok"] = calls / max(via["ok"], 1)
+    return direct, via
+
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--scenario", nargs="*", default=list(SCENARIOS))
+    ap.add_argument("--scale", action="store_true",
+                    help="also the scaling table: CPU per request against body size, c=4")
     args = ap.parse_args()
     if not shutil.which("oha"):
         raise SystemExit("oha not found: cargo install oha --locked")
 
     tmp = tempfile.mkdtemp()
     bodies = {}
-    for name, req in (("small", small_request()), ("large", large_request())):
+    scale = [(f"scale {k}", f()) for k, f in SCALE.items()] if args.scale else []
+    for name, req in [("small", small_request()), ("large", large_request())] + scale:
         paths = {}
         for kind, body in (("openai", req), ("converse", to_converse(req))):
             p = os.path.join(tmp, f"{name}-{kind}.json")
@@ -120,24 +157,30 @@ def main():
 
     print(f"# {time.strftime('%Y-%m-%d')} · {machine()} · oha -z {args.duration}s")
     print("| scenario | body | direct req/s | via req/s | direct p50 | via p50 | added p50 | direct p99 | via p99 "
-          "| gateway CPU/req | non-2xx |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| gateway CPU/req | non-2xx | upstream calls per 2xx |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     with Stack() as stack:
         gw = f"http://127.0.0.1:{stack.ports['gw']}/v1/chat/completions"
         sim = f"http://127.0.0.1:{stack.ports['sim']}/model/{MODEL.replace(':', '%3A')}/converse"
         for name in args.scenario:
             body, c = SCENARIOS[name]
             size = os.path.getsize(bodies[body]["openai"])
-            oha(gw, bodies[body]["openai"], c, 1)  # warm the pool and the caches
-            direct = oha(sim, bodies[body]["converse"], c, args.duration)
-            cpu0 = proc_cpu_seconds(stack.gw.pid)
-            via = oha(gw, bodies[body]["openai"], c, args.duration)
-            cpu = proc_cpu_seconds(stack.gw.pid) - cpu0
-            per_req = cpu * 1e6 / max(via["ok"], 1)
+            direct, via = measure(stack, gw, sim, bodies[body], c, args.duration)
             print(f"| {name} | {size / 1024:.1f} KB | {direct['rps']:,.0f} | {via['rps']:,.0f} | "
                   f"{direct['p50']:.3f} ms | {via['p50']:.3f} ms | {via['p50'] - direct['p50']:+.3f} ms | "
-                  f"{direct['p99']:.3f} ms | {via['p99']:.3f} ms | {per_req:.1f} µs | "
-                  f"{via['total'] - via['ok']} |", flush=True)
+                  f"{direct['p99']:.3f} ms | {via['p99']:.3f} ms | {via['cpu_us']:.1f} µs | "
+                  f"{via['total'] - via['ok']} | {via['calls_per_ok']:.3f} |", flush=True)
+        if scale:
+            print("\n| body (OpenAI / Converse) | direct p50 | via p50 | added p50 | gateway CPU/req "
+                  "| gateway CPU per KB | upstream calls per 2xx |")
+            print("|---|---|---|---|---|---|---|")
+        for name, _ in scale:
+            kb = os.path.getsize(bodies[name]["openai"]) / 1024
+            ckb = os.path.getsize(bodies[name]["converse"]) / 1024
+            direct, via = measure(stack, gw, sim, bodies[name], 4, args.duration)
+            print(f"| {kb:,.1f} KB / {ckb:,.1f} KB | {direct['p50']:.3f} ms | {via['p50']:.3f} ms | "
+                  f"{via['p50'] - direct['p50']:+.3f} ms | {via['cpu_us']:.1f} µs | "
+                  f"{via['cpu_us'] / kb:.2f} µs | {via['calls_per_ok']:.3f} |", flush=True)
         print(f"\ngateway RSS now {proc_rss_kib(stack.gw.pid) / 1024:.1f} MiB, "
               f"peak {proc_rss_kib(stack.gw.pid, 'VmHWM') / 1024:.1f} MiB")
 

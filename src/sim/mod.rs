@@ -257,9 +257,12 @@ impl OutFrame {
     }
 }
 
-/// Counts of streamed answers, for tests that check the gateway closes abandoned streams.
+/// Counts of model calls (load scripts check one per 2xx) and of streamed answers (tests check
+/// the gateway closes abandoned streams).
 #[derive(Default)]
 pub(crate) struct StreamStats {
+    /// Model calls answered (every `/model/...` request, streaming or not).
+    pub(crate) calls: AtomicU64,
     pub(crate) started: AtomicU64,
     pub(crate) completed: AtomicU64,
     pub(crate) aborted: AtomicU64,
@@ -340,6 +343,7 @@ impl Simulator {
         if path.starts_with("/_sim/streams") {
             let s = &self.streams;
             let body = json!({
+                "calls": s.calls.load(Ordering::Relaxed),
                 "started": s.started.load(Ordering::Relaxed),
                 "completed": s.completed.load(Ordering::Relaxed),
                 "aborted": s.aborted.load(Ordering::Relaxed),
@@ -366,6 +370,7 @@ impl Simulator {
         let Some(rest) = path.strip_prefix("/model/") else {
             return error_answer(404, "UnknownOperationException", "unknown operation");
         };
+        self.streams.calls.fetch_add(1, Ordering::Relaxed);
         let Some((model_enc, op)) = rest.rsplit_once('/') else {
             return error_answer(404, "UnknownOperationException", "unknown operation");
         };
