@@ -1,5 +1,5 @@
 //! Requests in progress, process-wide: what a graceful drain waits for before the process
-//! exits. Each request holds an [`Active`] guard for as long as `request_filter` serves it
+//! exits. Each request holds an [`Active`] guard for as long as `Edge::serve` serves it
 //! (its whole answer, streams included); the guard is released when dropped, panics included.
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,6 +4,7 @@
 //! `Content-Encoding: gzip` body decoded (its decoded size capped the same way; other
 //! encodings → 415).
 
+use super::Session;
 use crate::error::GatewayError;
 use bytes::{Bytes, BytesMut};
 use pingora::prelude::*;

@@ -1,6 +1,7 @@
 //! Client authentication on listeners with `auth.apiKeys`: `Authorization: Bearer <key>` or
 //! `x-api-key: <key>`, compared in constant time against every key.
 
+use super::Session;
 use crate::error::GatewayError;
 use crate::secret::Secret;
 use pingora::prelude::*;

@@ -13,6 +13,7 @@ use super::respond::{self, downstream, ADJUSTED_HEADER};
 use super::routes::RouteEntry;
 use super::upstream::Upstream;
 use super::Gateway;
+use super::Session;
 use crate::bedrock::{self, Operation};
 use crate::error::GatewayError;
 use crate::translate::affinity;

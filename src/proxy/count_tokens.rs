@@ -8,6 +8,7 @@ use super::converse::model_for;
 use super::exchange::{self, Call};
 use super::respond::{self, downstream};
 use super::Gateway;
+use super::Session;
 use crate::anthropic;
 use crate::bedrock::{self, Operation};
 use crate::error::GatewayError;

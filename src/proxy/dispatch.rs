@@ -6,6 +6,7 @@
 use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::{self, downstream};
+use super::Session;
 use super::{body, client_auth, converse, count_tokens, embeddings, limits, models, Gateway};
 use crate::error::GatewayError;
 use crate::translate::chat::Chat;

@@ -12,6 +12,7 @@ use super::respond::{self, downstream};
 use super::routes::RouteEntry;
 use super::upstream::Upstream;
 use super::Gateway;
+use super::Session;
 use crate::bedrock::{self, Operation, TokenUsage};
 use crate::error::GatewayError;
 use crate::openai::embeddings::parse_embeddings_request;

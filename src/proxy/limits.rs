@@ -9,6 +9,7 @@
 use super::context::RequestCtx;
 use super::routes::RouteEntry;
 use super::Gateway;
+use super::Session;
 use crate::config::model::{LimitKind, RateLimitKey};
 use crate::error::GatewayError;
 use crate::metrics::Metrics;

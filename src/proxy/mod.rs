@@ -1,19 +1,18 @@
-//! The request path, over Pingora: one `ProxyHttp` service per listener whose phases are a few
-//! lines each, and one room per job, in the order a request meets them:
+//! The request path, over Pingora's HTTP sessions (the server layer's app reads each request
+//! head and calls [`Edge::serve`]), one room per job, in the order a request meets them:
 //! [`dispatch`] (auth, method/path → handler, capacity) → [`body`] (capped read) →
 //! [`converse`] (parse → translate → answer, for every API served over Converse; [`embeddings`]
 //! over InvokeModel) → [`attempts`] (which backend, whether to try again:
 //! [`resilience`] is the retry policy, [`health`] ejection and order) → [`exchange`] (sign,
-//! pooled connection, deadlines; [`upstream`] holds a backend's address and pool) → [`relay`]
-//! (event-stream → SSE) → [`respond`] → [`observe`] (access log, metrics). [`routes`] and
+//! pooled connection, deadlines; [`h1`] the HTTP/1.1 client; [`upstream`] holds a backend's
+//! address and pool) → [`relay`] (event-stream → SSE) → [`respond`] → [`observe`] (access log, metrics). [`routes`] and
 //! [`context`] are the state.
 //!
-//! Pingora 0.9.1 cannot forward a request body that was read whole before the upstream headers
-//! are sent once it exceeds 64 KiB (cloudflare/pingora #688, #349), and SigV4 needs the whole
-//! translated body before the headers. So `request_filter` reads and answers the request itself,
-//! driving the upstream through its own HTTP/1.1 client ([`h1`]) over Pingora's
-//! `TransportConnector`, and returns `Ok(true)`;
-//! `upstream_peer` is never reached.
+//! Pingora's proxy app is not used: SigV4 needs the whole translated body before the upstream
+//! headers (Pingora 0.9.1 cannot forward a body read whole past 64 KiB: cloudflare/pingora
+//! #688, #349), and its per-request state (~33 KiB of futures per open stream) serves phases
+//! basalt never reaches. [`Edge::serve`] reads and answers the request itself, driving the
+//! upstream through its own HTTP/1.1 client ([`h1`]) over Pingora's `TransportConnector`.
 
 pub(crate) mod activity;
 pub(crate) mod api;
@@ -44,11 +43,12 @@ use crate::metrics::Metrics;
 use crate::openai::RequestCaps;
 use activity::Activity;
 use arc_swap::ArcSwap;
-use async_trait::async_trait;
 use body::BodyBudget;
 use context::{Capacity, RequestCtx};
 use pingora::connectors::TransportConnector;
 use pingora::prelude::*;
+/// A client's HTTP session (HTTP/1.1 or HTTP/2), as Pingora reads and writes it.
+pub(crate) use pingora::protocols::http::ServerSession as Session;
 use routes::RouteTable;
 use std::sync::Arc;
 
@@ -156,15 +156,10 @@ pub(crate) struct Edge {
     pub(crate) activity: Arc<Activity>,
 }
 
-#[async_trait]
-impl ProxyHttp for Edge {
-    type CTX = RequestCtx;
-
-    fn new_ctx(&self) -> RequestCtx {
-        RequestCtx::new()
-    }
-
-    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+impl Edge {
+    /// Serve one request whose head has been read, on the listener's state as it is now
+    /// (loaded once: a reload mid-request does not change it).
+    pub(crate) async fn serve(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
         let _active = self.activity.enter();
         conn::head_parsed(session);
         let gw = self.live.load_full();
@@ -173,21 +168,12 @@ impl ProxyHttp for Edge {
         session.set_pipelining_enabled(true);
         let served = dispatch::serve(&gw, session, ctx).await;
         gw.end_request(session);
-        served?;
-        Ok(true)
+        served
     }
 
-    async fn upstream_peer(
-        &self,
-        _session: &mut Session,
-        _ctx: &mut RequestCtx,
-    ) -> Result<Box<HttpPeer>> {
-        // Every request is answered in request_filter; reaching this is a bug.
-        Error::e_explain(ErrorType::InternalError, "basalt answers in request_filter")
-    }
-
-    async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
-        // Capacity is released by the guards in `ctx` when it is dropped, panics included.
+    /// What a finished request leaves behind: its rate-limit charge, metrics and access-log
+    /// line. Capacity is released by the guards in `ctx` when it is dropped, panics included.
+    pub(crate) fn finished(&self, session: &Session, ctx: &mut RequestCtx) {
         limits::charge(&self.metrics, ctx);
         observe::record_metrics(&self.metrics, ctx);
         observe::log_access(session, ctx);

@@ -4,8 +4,8 @@
 use super::api::Api;
 use super::context::RequestCtx;
 use super::respond::REQUEST_ID;
+use super::Session;
 use crate::metrics::{Metrics, Observation, Operation};
-use pingora::prelude::*;
 use std::time::SystemTime;
 
 /// The client's `x-request-id` when it is a sane token (≤ 128 visible ASCII characters), else a

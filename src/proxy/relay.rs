@@ -11,6 +11,7 @@ use super::h1::Conn;
 use super::observe::OpenStream;
 use super::respond::{self, downstream};
 use super::upstream::Upstream;
+use super::Session;
 use crate::bedrock::eventstream::Decoder;
 use crate::error::GatewayError;
 use crate::metrics::Metrics;
@@ -107,7 +108,7 @@ impl<S: StreamOut> Relay<'_, S> {
                     ctx.status = 200;
                 }
                 let chunk = Bytes::from(std::mem::take(&mut out));
-                if let Err(e) = session.write_response_body(Some(chunk), false).await {
+                if let Err(e) = session.write_response_body(chunk, false).await {
                     return Err(self.client_gone(ctx, &e));
                 }
                 if ctx.ttft.is_none() && self.translator.output_sent() {
@@ -220,7 +221,7 @@ impl<S: StreamOut> Relay<'_, S> {
         }
         ctx.error = self.translator.error_sent().cloned();
         session
-            .write_response_body(Some(Bytes::from(out)), true)
+            .write_response_body(Bytes::from(out), true)
             .await
             .map_err(|e| downstream(&e))?;
         if clean_end {

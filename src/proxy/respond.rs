@@ -2,6 +2,7 @@
 //! response header, and every `GatewayError` in the client API's error shape.
 
 use super::api::{Api, ErrorShape};
+use super::Session;
 use crate::error::GatewayError;
 use bytes::Bytes;
 use pingora::http::ResponseHeader;
@@ -28,10 +29,8 @@ pub(crate) async fn json(
     for (k, v) in extra {
         h.insert_header(*k, v.as_str())?;
     }
-    session.write_response_header(Box::new(h), false).await?;
-    session
-        .write_response_body(Some(Bytes::from(body)), true)
-        .await?;
+    session.write_response_header(Box::new(h)).await?;
+    session.write_response_body(Bytes::from(body), true).await?;
     Ok(())
 }
 
@@ -60,7 +59,7 @@ pub(crate) async fn sse_header(
         header.insert_header(k, v).map_err(internal)?;
     }
     session
-        .write_response_header(Box::new(header), false)
+        .write_response_header(Box::new(header))
         .await
         .map_err(|e| downstream(&e))
 }

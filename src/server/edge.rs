@@ -1,16 +1,16 @@
-//! One API listener's connection handling, wrapped around Pingora's HTTP proxy app: the cap
+//! One API listener's connection handling, wrapped around its HTTP app ([`EdgeHttp`]): the cap
 //! on open connections (`limits.maxConnections`; past it a new connection is answered 503 and
 //! closed — refused rather than queued, so a flood cannot hold file descriptors waiting) and the
 //! request-head guard ([`crate::proxy::conn`]) under every HTTP/1 connection.
 
+use super::http::EdgeHttp;
 use crate::config::model::ConnLimits;
 use crate::proxy::conn::Guarded;
-use crate::proxy::{Edge, Gateway};
+use crate::proxy::Gateway;
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use pingora::apps::ServerApp;
 use pingora::protocols::{Stream, ALPN};
-use pingora::proxy::HttpProxy;
 use pingora::server::ShutdownWatch;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,18 +18,18 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The app a listener's Pingora service runs.
 pub(crate) struct EdgeApp {
-    proxy: Arc<HttpProxy<Edge>>,
+    http: Arc<EdgeHttp>,
     live: Arc<ArcSwap<Gateway>>,
     open: Arc<AtomicUsize>,
     name: String,
 }
 
 impl EdgeApp {
-    /// Wrap a listener's proxy app; its connection limits are read from the listener's
+    /// Wrap a listener's HTTP app; its connection limits are read from the listener's
     /// current state at each accept.
-    pub(crate) fn new(proxy: HttpProxy<Edge>, live: Arc<ArcSwap<Gateway>>, name: String) -> Self {
+    pub(crate) fn new(http: EdgeHttp, live: Arc<ArcSwap<Gateway>>, name: String) -> Self {
         EdgeApp {
-            proxy: Arc::new(proxy),
+            http: Arc::new(http),
             live,
             open: Arc::new(AtomicUsize::new(0)),
             name,
@@ -108,10 +108,10 @@ impl ServerApp for EdgeApp {
             return None;
         };
         let guarded: Stream = Box::new(Guarded::new(stream, limits, http1));
-        ServerApp::process_new(&self.proxy, guarded, shutdown).await
+        ServerApp::process_new(&self.http, guarded, shutdown).await
     }
 
     async fn cleanup(&self) {
-        ServerApp::cleanup(self.proxy.as_ref()).await;
+        ServerApp::cleanup(self.http.as_ref()).await;
     }
 }

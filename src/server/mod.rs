@@ -1,4 +1,4 @@
-//! Assembling the process: a Pingora `Server` with one proxy service per listener, the admin
+//! Assembling the process: a Pingora `Server` with one HTTP service per listener, the admin
 //! and metrics listeners, the credentials and certificate background services and, on request,
 //! the built-in Bedrock simulator. With `proxy`, this is where Pingora lives. [`Process::run`]
 //! runs it under basalt's own signal handling (`lifecycle`) and configuration reload
@@ -8,6 +8,7 @@ pub(crate) mod admin;
 pub(crate) mod background;
 pub(crate) mod certs;
 pub(crate) mod edge;
+pub(crate) mod http;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
 pub(crate) mod ops;
@@ -19,6 +20,7 @@ use admin::Admin;
 use background::CredentialsService;
 use certs::{CertStore, CertWatcher};
 use edge::EdgeApp;
+use http::EdgeHttp;
 use lifecycle::Lifecycle;
 use metrics::{EdgeMetrics, MetricsService};
 use ops::OpsListener;
@@ -106,7 +108,7 @@ pub fn build_process(config: &Config) -> Result<Process, String> {
     let mut lives = Vec::new();
     let mut stores = Vec::new();
     for l in &config.listeners {
-        let (svc, live, store) = listener(&conf, config, l, &shared)?;
+        let (svc, live, store) = listener(config, l, &shared)?;
         server.add_service(svc);
         lives.push((l.clone(), live));
         stores.extend(store);
@@ -190,27 +192,23 @@ type Built = (
 );
 
 /// One listener's proxy service, plain or TLS (HTTP/1.1 and HTTP/2 by ALPN).
-fn listener(
-    conf: &Arc<ServerConf>,
-    config: &Config,
-    l: &Listener,
-    shared: &Shared,
-) -> Result<Built, String> {
+fn listener(config: &Config, l: &Listener, shared: &Shared) -> Result<Built, String> {
     let live = Arc::new(ArcSwap::from_pointee(Gateway::new(l.clone(), shared)));
     let edge = Edge {
         live: live.clone(),
         metrics: shared.metrics.clone(),
         activity: shared.activity.clone(),
     };
-    let mut proxy = pingora::proxy::http_proxy(conf, edge);
     let mut options = pingora::apps::HttpServerOptions::default();
     options.h2_idle_timeout = Some(l.conn.idle_timeout);
-    proxy.server_options = Some(options);
     // HTTP/2 (TLS listeners): Pingora's bounded defaults, with the listener's head limit.
     let mut h2 = pingora::protocols::http::v2::server::default_h2_options();
     h2.max_header_list_size(u32::try_from(l.conn.max_header_bytes).unwrap_or(u32::MAX));
-    proxy.h2_options = Some(h2);
-    let app = EdgeApp::new(proxy, live.clone(), l.name.clone());
+    let app = EdgeApp::new(
+        EdgeHttp::new(edge, options, h2),
+        live.clone(),
+        l.name.clone(),
+    );
     let mut svc = Service::new(format!("listener {}", l.name), app);
     let addr = l.address.to_string();
     let store = match &l.tls {

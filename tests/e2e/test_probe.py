@@ -231,10 +231,6 @@ def test_post_written_on_reused_connection_is_not_resent(probe):
 
 # --- 7. Pingora's own answers, pipelining -------------------------------------------------------
 
-@pytest.mark.xfail(strict=False, reason=(
-    "Pingora 0.9.1 answers an unparsable request head itself (pingora-proxy handle_new_request → "
-    "respond_error(400), empty body) before any ProxyHttp hook runs; fixing it needs basalt to "
-    "own the HTTP/1 server loop or a Pingora patch"))
 @pytest.mark.parametrize("junk", [
     b"\x00\x01\x02 garbage\r\n\r\n",
     b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nBad\x01Header: y\r\nContent-Length: 2\r\n\r\n{}",
