@@ -5,8 +5,8 @@
 //! over InvokeModel) → [`attempts`] (which backend, whether to try again:
 //! [`resilience`] is the retry policy, [`health`] ejection and order) → [`exchange`] (sign,
 //! pooled connection, deadlines; [`h1`] the HTTP/1.1 client; [`upstream`] holds a backend's
-//! address and pool) → [`relay`] (event-stream → SSE) → [`respond`] → [`observe`] (access log, metrics). [`routes`] and
-//! [`context`] are the state.
+//! address and pool) → [`relay`] (event-stream → SSE) → [`respond`] → [`observe`] (access
+//! log, metrics). [`routes`] and [`context`] are the state.
 //!
 //! Pingora's proxy app is not used: SigV4 needs the whole translated body before the upstream
 //! headers (Pingora 0.9.1 cannot forward a body read whole past 64 KiB: cloudflare/pingora
