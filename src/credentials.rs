@@ -263,7 +263,12 @@ impl CredentialCache {
         if recent_failure(self) {
             return Err(unavailable(&self.backend));
         }
-        self.refresh().await.map_err(|_| unavailable(&self.backend))
+        // Boxed: fetching (the AWS provider chain) is a ~14 KiB future that every request's
+        // state would otherwise carry for its whole life, streams included; it runs only when
+        // the cached credentials are missing or expiring.
+        Box::pin(self.refresh())
+            .await
+            .map_err(|_| unavailable(&self.backend))
     }
 
     /// Fetch now (bounded), store on success; on failure keep what is cached.

@@ -106,9 +106,10 @@ async fn send(call: &Call<'_>, body: Bytes) -> Result<Conn, Failed> {
         .peer(call.timeouts)
         .await
         .map_err(Failed::before_sending)?;
-    let stream = call
-        .connector
-        .new_stream(&peer)
+    // Boxed: the connector's future (TCP and TLS handshakes) is large, and inline it would be
+    // part of every request's state for the request's whole life, streams included; it is
+    // needed only when no pooled connection can be used.
+    let stream = Box::pin(call.connector.new_stream(&peer))
         .await
         .map_err(|e| Failed::before_sending(upstream_error(&e)))?;
     let mut conn = Conn::new(stream);
