@@ -5,34 +5,17 @@
 //! limit; key names only).
 
 use super::lifecycle::Lifecycle;
-use crate::config::dump::config_dump;
+use super::ops::response;
+use super::view::AdminView;
 use crate::config::model::Config;
 use crate::proxy::routes::RouteTable;
 use arc_swap::ArcSwap;
 use async_trait::async_trait;
 use pingora::apps::http_app::ServeHttp;
 use pingora::protocols::http::ServerSession;
-use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What the admin answers from: the configuration part of the dump (built once per
-/// configuration) and the live route table (health, rate-limit counts). A reload replaces it.
-pub(crate) struct AdminView {
-    dump: Value,
-    routes: Arc<RouteTable>,
-}
-
-impl AdminView {
-    /// The view of a validated config and its route table.
-    pub(crate) fn new(config: &Config, routes: Arc<RouteTable>) -> Arc<Self> {
-        Arc::new(AdminView {
-            dump: config_dump(config),
-            routes,
-        })
-    }
-}
 
 /// The admin app; each backend's live health (`health`: healthy, or ejected until a time) is
 /// added to the dump at every request.
@@ -127,14 +110,4 @@ impl ServeHttp for Admin {
         };
         response(status, ctype, body)
     }
-}
-
-/// A complete response for the admin and metrics listeners.
-pub(crate) fn response(status: u16, content_type: &str, body: Vec<u8>) -> http::Response<Vec<u8>> {
-    http::Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .header("content-length", body.len())
-        .body(body)
-        .unwrap_or_default()
 }

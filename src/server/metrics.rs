@@ -64,6 +64,6 @@ impl ServeHttp for MetricsService {
         } else {
             (404, "text/plain", b"not found\n".to_vec())
         };
-        super::admin::response(status, ctype, body)
+        super::ops::response(status, ctype, body)
     }
 }

@@ -15,6 +15,7 @@ pub(crate) mod ops;
 pub(crate) mod reload;
 #[cfg(feature = "simulator")]
 pub mod sim;
+pub(crate) mod view;
 
 use admin::Admin;
 use background::CredentialsService;

@@ -63,3 +63,13 @@ impl<A: ServerApp + Send + Sync + 'static> BackgroundService for OpsListener<A> 
         }
     }
 }
+
+/// A complete response for the admin and metrics listeners.
+pub(crate) fn response(status: u16, content_type: &str, body: Vec<u8>) -> http::Response<Vec<u8>> {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("content-length", body.len())
+        .body(body)
+        .unwrap_or_default()
+}

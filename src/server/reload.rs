@@ -6,8 +6,8 @@
 //! one keeps serving. What only a restart can change (listener addresses, listeners added or
 //! removed, TLS file paths, the admin and metrics addresses, `server.*`) is logged.
 
-use super::admin::AdminView;
 use super::metrics::EdgeMetrics;
+use super::view::AdminView;
 use crate::config::model::{Config, Listener};
 use crate::config::ConfigError;
 use crate::proxy::routes::RouteTable;

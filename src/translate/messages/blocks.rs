@@ -1,7 +1,6 @@
 //! Anthropic `system` and `messages` content → Converse system blocks and alternating turns.
 //! Each `cache_control` hint becomes a `cachePoint` right after its block.
 
-use super::request::hint_point;
 use crate::anthropic as am;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;
@@ -380,4 +379,12 @@ fn tool_result<'a>(
         content,
         status,
     }))
+}
+
+/// A `cache_control` hint → a cache point (`1h` when asked, else Bedrock's 5 minutes).
+pub(super) fn hint_point(hint: &am::CacheControl<'_>) -> cv::CachePoint {
+    match hint.ttl.as_deref() {
+        Some("1h") => cv::CachePoint::ONE_HOUR,
+        _ => cv::CachePoint::DEFAULT,
+    }
 }

@@ -1,10 +1,11 @@
 //! Anthropic Messages as a [`FrontEnd`]: request → Converse
-//! ([`request`], with `blocks`, `tools` and `thinking`), Converse → `message`
+//! ([`request`], with `blocks`, `input`, `tools` and `thinking`), Converse → `message`
 //! ([`response`]), ConverseStream → Anthropic SSE events ([`stream`]), and count_tokens →
 //! Bedrock CountTokens ([`count_tokens`]).
 
 mod blocks;
 pub mod count_tokens;
+mod input;
 pub mod request;
 pub mod response;
 pub mod stream;

@@ -2,6 +2,7 @@
 //! translated here (content in `blocks`, tools in `tools`, thinking in `thinking`) or refused
 //! with a 400 that names it.
 
+use super::input::Input;
 use super::{blocks, thinking, tools, MessagesAnswer};
 use crate::anthropic as am;
 use crate::bedrock::types as cv;
@@ -28,22 +29,6 @@ pub const DEFAULT_BETAS: &[&str] = &[
     "tool-examples-2025-10-29",
     "fine-grained-tool-streaming-2025-05-14",
 ];
-
-/// A `cache_control` hint → a cache point (`1h` when asked, else Bedrock's 5 minutes).
-pub(super) fn hint_point(hint: &am::CacheControl<'_>) -> cv::CachePoint {
-    match hint.ttl.as_deref() {
-        Some("1h") => cv::CachePoint::ONE_HOUR,
-        _ => cv::CachePoint::DEFAULT,
-    }
-}
-
-/// The parts of a Converse request that count_tokens also sends: system, messages, tools.
-pub(super) struct Input<'a> {
-    pub(super) system: Vec<cv::SystemBlock<'a>>,
-    pub(super) messages: Vec<cv::Message<'a>>,
-    pub(super) tool_config: Option<cv::ToolConfig<'a>>,
-    pub(super) tool_names: ToolNames,
-}
 
 /// System, messages and tools of a request (shared by Messages and count_tokens).
 pub(super) fn input<'a>(

@@ -5,7 +5,7 @@
 //! adaptive thinking gets adaptive; Nova 2 and gpt-oss get the shared reasoning policy's fields;
 //! other models drop it (named in `x-basalt-adjusted`).
 
-use super::request::Input;
+use super::input::Input;
 use crate::anthropic as am;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;

@@ -3,7 +3,7 @@
 //! A conversation that carries tool blocks but no tools gets a `toolConfig` derived from the
 //! tool names in its history (Bedrock requires one).
 
-use super::request::hint_point;
+use super::blocks::hint_point;
 use crate::anthropic as am;
 use crate::bedrock::types as cv;
 use crate::error::GatewayError;
