@@ -79,18 +79,47 @@ pub trait StreamOut: Send {
     fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>);
     /// The upstream stream ended: the closing events (or an error if it ended early).
     fn finish(&mut self, out: &mut Vec<u8>);
+    /// What the translator has recorded of the stream.
+    fn facts(&self) -> &StreamFacts;
     /// Bedrock's usage, once its `metadata` event arrived.
-    fn tokens(&self) -> Option<cv::TokenUsage>;
+    fn tokens(&self) -> Option<cv::TokenUsage> {
+        self.facts().tokens
+    }
     /// Characters of output (text, tool arguments, reasoning) translated so far: the measure of
     /// a stream the client abandoned before Bedrock's usage arrived.
-    fn produced_chars(&self) -> u64;
+    fn produced_chars(&self) -> u64 {
+        self.facts().produced
+    }
     /// Whether anything was emitted before an error: a stream that failed before it started
     /// can still be retried or answered as an HTTP error.
-    fn started(&self) -> bool;
+    fn started(&self) -> bool {
+        self.facts().started
+    }
     /// Whether output (text, reasoning or a tool call) was emitted (time to first token).
-    fn output_sent(&self) -> bool;
+    fn output_sent(&self) -> bool {
+        self.facts().output_sent
+    }
     /// The error event sent, if any.
-    fn error_sent(&self) -> Option<&GatewayError>;
+    fn error_sent(&self) -> Option<&GatewayError> {
+        self.facts().error.as_ref()
+    }
+}
+
+/// What every stream translator records of its stream, whatever its client API: the relay
+/// reads it through [`StreamOut`] (usage for limits and metrics, whether it started, the
+/// error it ended with).
+#[derive(Debug, Default)]
+pub struct StreamFacts {
+    /// Bedrock's usage, once its `metadata` event arrived.
+    pub(crate) tokens: Option<cv::TokenUsage>,
+    /// Characters of output translated so far.
+    pub(crate) produced: u64,
+    /// Whether anything was emitted.
+    pub(crate) started: bool,
+    /// Whether output (text, reasoning or a tool call) was emitted.
+    pub(crate) output_sent: bool,
+    /// The error event sent, if any.
+    pub(crate) error: Option<GatewayError>,
 }
 
 /// One client API served over Converse.

@@ -6,14 +6,12 @@
 use super::response::{finish_reason, usage as map_usage};
 use crate::bedrock::error::{from_error_frame, from_exception};
 use crate::bedrock::eventstream::Frame;
-use crate::bedrock::types::{
-    BlockDelta, BlockStart, DeltaReasoning, MessageStop, Metadata, TokenUsage,
-};
+use crate::bedrock::types::{BlockDelta, BlockStart, DeltaReasoning, MessageStop, Metadata};
 use crate::error::GatewayError;
 use crate::openai::{
     error_body, Chunk, ChunkChoice, Delta, EncryptedDetail, FunctionDelta, ToolCallDelta, Usage,
 };
-use crate::translate::frontend::StreamOut;
+use crate::translate::frontend::{StreamFacts, StreamOut};
 use crate::translate::names::ToolNames;
 
 /// Per-stream constants.
@@ -34,18 +32,12 @@ pub struct StreamContext {
 /// The state of one streamed answer between ConverseStream frames and OpenAI SSE chunks.
 pub struct StreamTranslator {
     ctx: StreamContext,
-    role_sent: bool,
+    /// What the relay reads of this stream (usage, started, errors).
+    facts: StreamFacts,
     /// Bedrock contentBlockIndex → OpenAI tool_calls index.
     tool_blocks: Vec<(u64, usize)>,
     next_tool: usize,
     finish: Option<&'static str>,
-    tokens: Option<TokenUsage>,
-    /// Output characters translated (see [`StreamOut::produced_chars`]).
-    produced: u64,
-    /// The error sent to the client, if any; once set, nothing more is emitted.
-    error: Option<GatewayError>,
-    /// Whether a chunk with output (text, reasoning or a tool call) has been written.
-    output_sent: bool,
 }
 
 fn bad(what: &str, e: serde_json::Error) -> GatewayError {
@@ -64,14 +56,10 @@ impl StreamTranslator {
     pub fn new(ctx: StreamContext) -> Self {
         StreamTranslator {
             ctx,
-            role_sent: false,
+            facts: StreamFacts::default(),
             tool_blocks: Vec::new(),
             next_tool: 0,
             finish: None,
-            tokens: None,
-            produced: 0,
-            error: None,
-            output_sent: false,
         }
     }
 
@@ -92,11 +80,11 @@ impl StreamTranslator {
     }
 
     fn delta(&mut self, out: &mut Vec<u8>, mut delta: Delta<'_>) {
-        self.output_sent |= delta.content.is_some_and(|c| !c.is_empty())
+        self.facts.output_sent |= delta.content.is_some_and(|c| !c.is_empty())
             || delta.reasoning_content.is_some()
             || delta.tool_calls.is_some();
-        if !self.role_sent {
-            self.role_sent = true;
+        if !self.facts.started {
+            self.facts.started = true;
             delta.role = Some("assistant");
         }
         let usage = self.ctx.include_usage.then_some(None);
@@ -122,7 +110,7 @@ impl StreamTranslator {
 
     /// Translate one frame, appending SSE to `out`. An exception frame becomes the error event.
     pub fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>) {
-        if self.error.is_some() {
+        if self.facts.error.is_some() {
             return;
         }
         let result = match frame {
@@ -143,7 +131,7 @@ impl StreamTranslator {
         out: &mut Vec<u8>,
     ) -> Result<(), GatewayError> {
         match kind {
-            "messageStart" if !self.role_sent => self.on_message_start(out),
+            "messageStart" if !self.facts.started => self.on_message_start(out),
             "contentBlockStart" => self.on_block_start(parse::<BlockStart>(kind, payload)?, out),
             "contentBlockDelta" => self.on_block_delta(parse::<BlockDelta>(kind, payload)?, out),
             "messageStop" => self.on_message_stop(parse::<MessageStop>(kind, payload)?, out),
@@ -191,7 +179,7 @@ impl StreamTranslator {
     /// `contentBlockDelta`: text, a fragment of a tool call's arguments, or reasoning.
     fn on_block_delta(&mut self, e: BlockDelta<'_>, out: &mut Vec<u8>) {
         let Some(d) = e.delta else { return };
-        self.produced += d.produced_chars();
+        self.facts.produced += d.produced_chars();
         if let Some(t) = &d.text {
             self.delta(
                 out,
@@ -278,7 +266,7 @@ impl StreamTranslator {
     /// `metadata`: keep the usage, and send it as the usage chunk if the client asked.
     fn on_metadata(&mut self, e: Metadata, out: &mut Vec<u8>) {
         if let Some(tokens) = e.usage {
-            self.tokens = Some(tokens);
+            self.facts.tokens = Some(tokens);
             if self.ctx.include_usage {
                 self.write(out, &[], Some(Some(map_usage(&tokens))));
             }
@@ -287,26 +275,26 @@ impl StreamTranslator {
 
     /// Send one OpenAI error event; the stream then ends without `[DONE]`.
     pub(crate) fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
-        if self.error.is_some() {
+        if self.facts.error.is_some() {
             return;
         }
         out.extend_from_slice(b"data: ");
         out.extend_from_slice(&error_body(e));
         out.extend_from_slice(b"\n\n");
-        self.error = Some(e.clone());
+        self.facts.error = Some(e.clone());
     }
 
     /// End of the upstream stream: `[DONE]`, unless an error was sent — or the stream ended
     /// before `messageStop`, which is reported as an error (a truncated answer is not a
     /// successful one).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.error.is_none() && self.finish.is_none() {
+        if self.facts.error.is_none() && self.finish.is_none() {
             let e = GatewayError::UpstreamBadResponse {
                 message: "the Bedrock stream ended before messageStop".into(),
             };
             self.error(&e, out);
         }
-        if self.error.is_none() {
+        if self.facts.error.is_none() {
             out.extend_from_slice(b"data: [DONE]\n\n");
         }
     }
@@ -322,19 +310,7 @@ impl StreamOut for StreamTranslator {
     fn finish(&mut self, out: &mut Vec<u8>) {
         StreamTranslator::finish(self, out);
     }
-    fn tokens(&self) -> Option<TokenUsage> {
-        self.tokens
-    }
-    fn produced_chars(&self) -> u64 {
-        self.produced
-    }
-    fn started(&self) -> bool {
-        self.role_sent
-    }
-    fn output_sent(&self) -> bool {
-        self.output_sent
-    }
-    fn error_sent(&self) -> Option<&GatewayError> {
-        self.error.as_ref()
+    fn facts(&self) -> &StreamFacts {
+        &self.facts
     }
 }

@@ -9,9 +9,9 @@ use super::MessagesAnswer;
 use crate::anthropic::{self as am, error_body, Delta, Event, OutBlock, StopDelta};
 use crate::bedrock::error::{from_error_frame, from_exception};
 use crate::bedrock::eventstream::Frame;
-use crate::bedrock::types::{BlockDelta, BlockStart, MessageStop, Metadata, TokenUsage};
+use crate::bedrock::types::{BlockDelta, BlockStart, MessageStop, Metadata};
 use crate::error::GatewayError;
-use crate::translate::frontend::StreamOut;
+use crate::translate::frontend::{StreamFacts, StreamOut};
 use serde_json::value::RawValue;
 
 /// Per-stream constants.
@@ -44,18 +44,14 @@ struct Open {
 /// The state of one streamed answer.
 pub struct MessagesStream {
     ctx: StreamContext,
-    started: bool,
+    /// What the relay reads of this stream (usage, started, errors).
+    facts: StreamFacts,
     open: Option<Open>,
     next_index: usize,
     /// Stop reason and the stop sequence Bedrock reported, once `messageStop` arrived.
     stop: Option<(&'static str, Option<String>)>,
-    tokens: Option<TokenUsage>,
-    /// Output characters translated (see [`StreamOut::produced_chars`]).
-    produced: u64,
     /// `message_delta` and `message_stop` were sent.
     ended: bool,
-    error: Option<GatewayError>,
-    output_sent: bool,
 }
 
 fn parse<'p, T: serde::Deserialize<'p>>(what: &str, payload: &'p [u8]) -> Result<T, GatewayError> {
@@ -83,24 +79,20 @@ impl MessagesStream {
     pub fn new(ctx: StreamContext) -> Self {
         MessagesStream {
             ctx,
-            started: false,
+            facts: StreamFacts::default(),
             open: None,
             next_index: 0,
             stop: None,
-            tokens: None,
-            produced: 0,
             ended: false,
-            error: None,
-            output_sent: false,
         }
     }
 
     /// `message_start` (once), with empty content and usage still unknown.
     fn start(&mut self, out: &mut Vec<u8>) {
-        if self.started {
+        if self.facts.started {
             return;
         }
-        self.started = true;
+        self.facts.started = true;
         let message = am::Message {
             id: &self.ctx.id,
             kind: "message",
@@ -149,13 +141,13 @@ impl MessagesStream {
     }
 
     fn delta(&mut self, index: usize, delta: Delta<'_>, out: &mut Vec<u8>) {
-        self.output_sent = true;
+        self.facts.output_sent = true;
         write(out, &Event::ContentBlockDelta { index, delta });
     }
 
     /// Translate one frame; an exception frame becomes the error event.
     pub fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>) {
-        if self.error.is_some() || self.ended {
+        if self.facts.error.is_some() || self.ended {
             return;
         }
         let result = match frame {
@@ -191,7 +183,7 @@ impl MessagesStream {
             "metadata" => {
                 let m: Metadata = parse(kind, payload)?;
                 if let Some(t) = m.usage {
-                    self.tokens = Some(t);
+                    self.facts.tokens = Some(t);
                 }
                 if self.stop.is_some() {
                     self.end(out);
@@ -219,13 +211,13 @@ impl MessagesStream {
                 return;
             }
             self.open(e.content_block_index, Kind::ToolUse, block, out);
-            self.output_sent = true;
+            self.facts.output_sent = true;
         }
     }
 
     fn on_block_delta(&mut self, e: BlockDelta<'_>, out: &mut Vec<u8>) {
         let Some(d) = e.delta else { return };
-        self.produced += d.produced_chars();
+        self.facts.produced += d.produced_chars();
         let at = e.content_block_index;
         if let Some(t) = &d.text {
             let i = self.open(at, Kind::Text, OutBlock::Text { text: "" }, out);
@@ -258,7 +250,7 @@ impl MessagesStream {
             } else if let Some(data) = &r.redacted_content {
                 // Redacted thinking arrives whole: a block of its own.
                 self.open(at, Kind::Redacted, OutBlock::RedactedThinking { data }, out);
-                self.output_sent = true;
+                self.facts.output_sent = true;
             }
         }
     }
@@ -275,7 +267,7 @@ impl MessagesStream {
             .then(|| self.ctx.answer.stop_sequence(reported).map(str::to_owned))
             .flatten();
         self.stop = Some((reason, sequence));
-        if self.tokens.is_some() {
+        if self.facts.tokens.is_some() {
             self.end(out);
         }
     }
@@ -289,7 +281,12 @@ impl MessagesStream {
             return;
         };
         self.ended = true;
-        let usage = self.tokens.as_ref().map(map_usage).unwrap_or_default();
+        let usage = self
+            .facts
+            .tokens
+            .as_ref()
+            .map(map_usage)
+            .unwrap_or_default();
         write(
             out,
             &Event::MessageDelta {
@@ -305,19 +302,19 @@ impl MessagesStream {
 
     /// Send one `error` event; nothing is emitted after it.
     pub fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
-        if self.error.is_some() {
+        if self.facts.error.is_some() {
             return;
         }
         out.extend_from_slice(b"event: error\ndata: ");
         out.extend_from_slice(&error_body(e));
         out.extend_from_slice(b"\n\n");
-        self.error = Some(e.clone());
+        self.facts.error = Some(e.clone());
     }
 
     /// End of the upstream stream: the closing events, or an error if it ended before
     /// `messageStop` (a truncated answer is not a successful one).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.error.is_some() || self.ended {
+        if self.facts.error.is_some() || self.ended {
             return;
         }
         if self.stop.is_none() {
@@ -341,19 +338,7 @@ impl StreamOut for MessagesStream {
     fn finish(&mut self, out: &mut Vec<u8>) {
         MessagesStream::finish(self, out);
     }
-    fn tokens(&self) -> Option<TokenUsage> {
-        self.tokens
-    }
-    fn produced_chars(&self) -> u64 {
-        self.produced
-    }
-    fn started(&self) -> bool {
-        self.started
-    }
-    fn output_sent(&self) -> bool {
-        self.output_sent
-    }
-    fn error_sent(&self) -> Option<&GatewayError> {
-        self.error.as_ref()
+    fn facts(&self) -> &StreamFacts {
+        &self.facts
     }
 }

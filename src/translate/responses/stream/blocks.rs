@@ -12,7 +12,7 @@ impl StreamTranslator {
         let i = self.items.len();
         self.items.push(item);
         self.open.push((block, i));
-        self.output_sent = true;
+        self.facts.output_sent = true;
         let wire = self.items[i].wire(false, "in_progress");
         let mut ev = Event::new("response.output_item.added", 0);
         ev.output_index = Some(i);

@@ -19,10 +19,10 @@ use super::items::{self, Item, Kind};
 use super::ResponsesAnswer;
 use crate::bedrock::error::{from_error_frame, from_exception};
 use crate::bedrock::eventstream::Frame;
-use crate::bedrock::types::{BlockDelta, BlockStart, MessageStop, Metadata, TokenUsage};
+use crate::bedrock::types::{BlockDelta, BlockStart, MessageStop, Metadata};
 use crate::error::GatewayError;
 use crate::openai::responses::response::{Event, ResponseError, ResponseObject};
-use crate::translate::frontend::StreamOut;
+use crate::translate::frontend::{StreamFacts, StreamOut};
 
 /// The state of one streamed answer.
 pub struct StreamTranslator {
@@ -32,16 +32,12 @@ pub struct StreamTranslator {
     answer: ResponsesAnswer,
     /// The next `sequence_number` (a Cell: events are numbered while items are borrowed).
     seq: std::cell::Cell<u64>,
-    started: bool,
+    /// What the relay reads of this stream (usage, started, errors).
+    facts: StreamFacts,
     items: Vec<Item>,
     /// Open Converse blocks: (contentBlockIndex, index in `items`).
     open: Vec<(u64, usize)>,
     stop: Option<String>,
-    tokens: Option<TokenUsage>,
-    /// Output characters translated (see [`StreamOut::produced_chars`]).
-    produced: u64,
-    error: Option<GatewayError>,
-    output_sent: bool,
 }
 
 fn parse<'p, T: serde::Deserialize<'p>>(what: &str, payload: &'p [u8]) -> Result<T, GatewayError> {
@@ -59,14 +55,10 @@ impl StreamTranslator {
             model,
             answer,
             seq: std::cell::Cell::new(0),
-            started: false,
+            facts: StreamFacts::default(),
             items: Vec::new(),
             open: Vec::new(),
             stop: None,
-            tokens: None,
-            produced: 0,
-            error: None,
-            output_sent: false,
         }
     }
 
@@ -93,13 +85,13 @@ impl StreamTranslator {
                 .iter()
                 .map(|i| i.wire(include, "completed"))
                 .collect();
-            obj.usage = self.tokens.as_ref().map(items::usage);
+            obj.usage = self.facts.tokens.as_ref().map(items::usage);
         }
         if let Some(stop) = self.stop.as_deref() {
             obj.incomplete_details = items::status(stop).1;
         }
-        let message = self.error.as_ref().map(|e| e.message());
-        if let (Some(e), Some(m)) = (&self.error, &message) {
+        let message = self.facts.error.as_ref().map(|e| e.message());
+        if let (Some(e), Some(m)) = (&self.facts.error, &message) {
             obj.error = Some(ResponseError {
                 code: e.code().unwrap_or("server_error"),
                 message: m,
@@ -111,8 +103,8 @@ impl StreamTranslator {
     }
 
     fn ensure_started(&mut self, out: &mut Vec<u8>) {
-        if !self.started {
-            self.started = true;
+        if !self.facts.started {
+            self.facts.started = true;
             self.emit_response(out, "response.created", "in_progress");
             self.emit_response(out, "response.in_progress", "in_progress");
         }
@@ -120,7 +112,7 @@ impl StreamTranslator {
 
     /// Translate one frame. An exception frame becomes the error events.
     pub fn on_frame(&mut self, frame: &Frame, out: &mut Vec<u8>) {
-        if self.error.is_some() {
+        if self.facts.error.is_some() {
             return;
         }
         let result = match frame {
@@ -155,7 +147,7 @@ impl StreamTranslator {
                 let e: BlockDelta = parse(kind, payload)?;
                 self.ensure_started(out);
                 if let Some(d) = e.delta {
-                    self.produced += d.produced_chars();
+                    self.facts.produced += d.produced_chars();
                     self.on_delta(e.content_block_index, d, out);
                 }
             }
@@ -174,7 +166,7 @@ impl StreamTranslator {
             "metadata" => {
                 let e: Metadata = parse(kind, payload)?;
                 if let Some(u) = e.usage {
-                    self.tokens = Some(u);
+                    self.facts.tokens = Some(u);
                 }
             }
             _ => {}
@@ -185,10 +177,10 @@ impl StreamTranslator {
     /// Send the error events once: `error`, then `response.failed` if the response was
     /// announced; nothing more is emitted after them.
     pub(crate) fn error(&mut self, e: &GatewayError, out: &mut Vec<u8>) {
-        if self.error.is_some() {
+        if self.facts.error.is_some() {
             return;
         }
-        self.error = Some(e.clone());
+        self.facts.error = Some(e.clone());
         let message = e.message();
         let mut ev = Event::new("error", 0);
         ev.code = Some(e.code().unwrap_or("server_error"));
@@ -197,7 +189,7 @@ impl StreamTranslator {
         let mut buf = Vec::new();
         self.emit(&mut buf, ev);
         out.extend_from_slice(&buf);
-        if self.started {
+        if self.facts.started {
             self.emit_response(out, "response.failed", "failed");
         }
     }
@@ -206,7 +198,7 @@ impl StreamTranslator {
     /// error was sent — or the stream ended before `messageStop`, which is an error (a
     /// truncated answer is not a successful one).
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.error.is_some() {
+        if self.facts.error.is_some() {
             return;
         }
         let Some(stop) = self.stop.as_deref() else {
@@ -236,19 +228,7 @@ impl StreamOut for StreamTranslator {
     fn finish(&mut self, out: &mut Vec<u8>) {
         StreamTranslator::finish(self, out);
     }
-    fn tokens(&self) -> Option<TokenUsage> {
-        self.tokens
-    }
-    fn produced_chars(&self) -> u64 {
-        self.produced
-    }
-    fn started(&self) -> bool {
-        self.started
-    }
-    fn output_sent(&self) -> bool {
-        self.output_sent
-    }
-    fn error_sent(&self) -> Option<&GatewayError> {
-        self.error.as_ref()
+    fn facts(&self) -> &StreamFacts {
+        &self.facts
     }
 }
