@@ -30,6 +30,7 @@ pub mod bedrock;
 pub(crate) mod error;
 pub mod openai;
 pub mod translate;
+pub(crate) mod wire;
 
 pub(crate) mod auth;
 pub mod config;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Layers, bottom up. A module may use `crate::X` only for X in its own layer or below.
 const LAYERS: &[&[&str]] = &[
-    &["json", "redact", "secret"],
+    &["json", "redact", "secret", "wire"],
     &["anthropic", "bedrock", "error", "openai", "translate"],
     &[
         "auth",

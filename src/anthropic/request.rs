@@ -6,11 +6,11 @@
 // each one is documented in docs/mapping.md.
 #![allow(missing_docs)]
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use crate::wire::{text_or_seq, TextOrSeq};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::fmt;
 
 #[derive(Debug, Deserialize)]
 pub struct MessagesRequest<'a> {
@@ -68,30 +68,18 @@ pub(crate) enum Content<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Content<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or an array of content blocks")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Content::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Content::Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Content::Text(Cow::Owned(v)))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(1));
-                while let Some(b) = seq.next_element()? {
-                    blocks.push(b);
+        Ok(
+            match text_or_seq(d, "a string or an array of content blocks")? {
+                TextOrSeq::Null => {
+                    return Err(de::Error::invalid_type(
+                        de::Unexpected::Unit,
+                        &"a string or an array of content blocks",
+                    ))
                 }
-                Ok(Content::Blocks(blocks))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
+                TextOrSeq::Text(t) => Content::Text(t),
+                TextOrSeq::Seq(blocks) => Content::Blocks(blocks),
+            },
+        )
     }
 }
 

@@ -5,11 +5,11 @@
 // each one is documented in docs/mapping.md (or, for config, ../shared/contract.md).
 #![allow(missing_docs)]
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use crate::wire::{text_or_seq, TextOrSeq};
+use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::fmt;
 
 /// `POST /v1/chat/completions` body. Every field a client can send is listed, so that each one is
 /// either translated or rejected by name; fields not listed here are ignored.
@@ -253,36 +253,13 @@ pub(crate) enum Content<'a> {
 
 impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Content<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, an array of content parts, or null")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Content::Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Content::Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Content::Text(Cow::Owned(v)))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Content::None)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Content::None)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(1));
-                while let Some(p) = seq.next_element()? {
-                    parts.push(p);
-                }
-                Ok(Content::Parts(parts))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
+        Ok(
+            match text_or_seq(d, "a string, an array of content parts, or null")? {
+                TextOrSeq::Null => Content::None,
+                TextOrSeq::Text(t) => Content::Text(t),
+                TextOrSeq::Seq(parts) => Content::Parts(parts),
+            },
+        )
     }
 }
 

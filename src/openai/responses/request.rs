@@ -6,11 +6,11 @@
 // each one is documented in docs/mapping.md.
 #![allow(missing_docs)]
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use crate::wire::{text_or_seq, TextOrSeq};
+use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::fmt;
 
 /// `POST /v1/responses` body. Every field a client can send is listed, so that each one is
 /// translated, echoed, ignored on purpose or rejected by name; others are ignored.
@@ -110,46 +110,26 @@ pub(crate) enum ToolChoice<'a> {
     Object(#[serde(borrow)] ToolChoiceObject<'a>),
 }
 
-/// Deserialize a string or an array through the two constructors.
+/// Deserialize a string or an array (never null) through the two constructors.
 macro_rules! string_or_seq {
-    ($ty:ident, $elem:ident, $text:path, $seq:path) => {
+    ($ty:ident, $text:path, $seq:path) => {
         impl<'de: 'a, 'a> Deserialize<'de> for $ty<'a> {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct V<'a>(std::marker::PhantomData<&'a ()>);
-                impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-                    type Value = $ty<'a>;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("a string or an array")
-                    }
-                    fn visit_borrowed_str<E: de::Error>(
-                        self,
-                        v: &'de str,
-                    ) -> Result<Self::Value, E> {
-                        Ok($text(Cow::Borrowed(v)))
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                        Ok($text(Cow::Owned(v.to_owned())))
-                    }
-                    fn visit_seq<A: SeqAccess<'de>>(
-                        self,
-                        mut seq: A,
-                    ) -> Result<Self::Value, A::Error> {
-                        let mut items: Vec<$elem<'a>> =
-                            Vec::with_capacity(seq.size_hint().unwrap_or(1).min(1024));
-                        while let Some(p) = seq.next_element()? {
-                            items.push(p);
-                        }
-                        Ok($seq(items))
-                    }
+                match text_or_seq(d, "a string or an array")? {
+                    TextOrSeq::Text(t) => Ok($text(t)),
+                    TextOrSeq::Seq(items) => Ok($seq(items)),
+                    TextOrSeq::Null => Err(de::Error::invalid_type(
+                        de::Unexpected::Unit,
+                        &"a string or an array",
+                    )),
                 }
-                d.deserialize_any(V(std::marker::PhantomData))
             }
         }
     };
 }
 
-string_or_seq!(Input, Item, Input::Text, Input::Items);
-string_or_seq!(Content, Part, Content::Text, Content::Parts);
+string_or_seq!(Input, Input::Text, Input::Items);
+string_or_seq!(Content, Content::Text, Content::Parts);
 
 /// One input item: a message (`type` `message` or absent), `function_call`,
 /// `function_call_output`, `reasoning`, or another type (refused in translation).
